@@ -1,0 +1,164 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+// The one libc symbol table of the package. Nothing outside `_ffi/` declares
+// an FFI symbol. Each parameter is commented with its C type.
+//
+// Conventions:
+// - Calls that can block are never declared blocking: fds are O_NONBLOCK and
+//   readiness is awaited with `poll_async`, the only `nonblocking: true` poll.
+// - Symbols that a supported libc may lack are `optional: true` (they are then
+//   `null`); the code that needs them reports `Deno.errors.NotSupported`.
+// - Variadic C functions (open, fcntl, sem_open, mq_open, syscall) are declared
+//   with their fixed integer/pointer arguments, which is the calling convention
+//   of variadic integer arguments on x86_64 and aarch64 Linux.
+
+/** The libc symbols this package calls. */
+export const SYMBOLS = {
+  // --- errno -------------------------------------------------------------
+  /** int *__errno_location(void) — glibc/musl */
+  __errno_location: { parameters: [], result: "pointer", optional: true },
+  /** int *__error(void) — macOS */
+  __error: { parameters: [], result: "pointer", optional: true },
+  /** const char *strerrorname_np(int errnum) — glibc ≥ 2.32 */
+  strerrorname_np: { parameters: ["i32"], result: "pointer", optional: true },
+  /** char *strerror(int errnum) */
+  strerror: { parameters: ["i32"], result: "pointer" },
+
+  // --- file descriptors ----------------------------------------------------
+  /** int close(int fd) */
+  close: { parameters: ["i32"], result: "i32" },
+  /** ssize_t read(int fd, void *buf, size_t count) */
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** ssize_t write(int fd, const void *buf, size_t count) */
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** ssize_t read(int fd, void *buf, size_t count) — into foreign memory */
+  read_ptr: {
+    name: "read",
+    parameters: ["i32", "pointer", "usize"],
+    result: "isize",
+  },
+  /** ssize_t write(int fd, const void *buf, size_t count) — from foreign memory */
+  write_ptr: {
+    name: "write",
+    parameters: ["i32", "pointer", "usize"],
+    result: "isize",
+  },
+  /** int pipe2(int pipefd[2], int flags) — Linux */
+  pipe2: { parameters: ["buffer", "i32"], result: "i32", optional: true },
+  /** int pipe(int pipefd[2]) */
+  pipe: { parameters: ["buffer"], result: "i32" },
+  /** int fcntl(int fd, int cmd, int arg) */
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** int fstat(int fd, struct stat *statbuf) */
+  fstat: { parameters: ["i32", "buffer"], result: "i32" },
+  /** int stat(const char *path, struct stat *statbuf) */
+  stat: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** int open(const char *path, int flags, mode_t mode) */
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  /** int unlink(const char *path) */
+  unlink: { parameters: ["buffer"], result: "i32" },
+  /** int chmod(const char *path, mode_t mode) */
+  chmod: { parameters: ["buffer", "u32"], result: "i32" },
+  /** int fchmod(int fd, mode_t mode) */
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  /** int mkfifo(const char *path, mode_t mode) */
+  mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
+  /** int ftruncate(int fd, off_t length) */
+  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+  /** int flock(int fd, int operation) */
+  flock: { parameters: ["i32", "i32"], result: "i32" },
+  /** int eventfd(unsigned int initval, int flags) — Linux */
+  eventfd: { parameters: ["u32", "i32"], result: "i32", optional: true },
+
+  // --- readiness -----------------------------------------------------------
+  /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) — never blocks the caller when timeout is 0 */
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) — on Deno's blocking pool */
+  poll_async: {
+    name: "poll",
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+
+  // --- processes -----------------------------------------------------------
+  /** pid_t getpid(void) */
+  getpid: { parameters: [], result: "i32" },
+  /** uid_t getuid(void) */
+  getuid: { parameters: [], result: "u32" },
+  /** int kill(pid_t pid, int sig) */
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  /** pid_t waitpid(pid_t pid, int *wstatus, int options) */
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** void *dlsym(void *handle, const char *symbol) — used to read `environ` */
+  dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+  /** long syscall(SYS_pidfd_open, pid_t pid, unsigned int flags) — Linux ≥ 5.3 */
+  sys_pidfd_open: {
+    name: "syscall",
+    parameters: ["i64", "i32", "u32"],
+    result: "i64",
+    optional: true,
+  },
+  /** long syscall(SYS_pidfd_send_signal, int pidfd, int sig, siginfo_t *info, unsigned int flags) */
+  sys_pidfd_send_signal: {
+    name: "syscall",
+    parameters: ["i64", "i32", "i32", "pointer", "u32"],
+    result: "i64",
+    optional: true,
+  },
+  /** int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) */
+  posix_spawnp: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "pointer"],
+    result: "i32",
+  },
+  /** int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa) */
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa) */
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd) */
+  posix_spawn_file_actions_adddup2: {
+    parameters: ["buffer", "i32", "i32"],
+    result: "i32",
+  },
+  /** int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd, const char *path, int oflag, mode_t mode) */
+  posix_spawn_file_actions_addopen: {
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+  /** int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa, const char *path) — glibc ≥ 2.29, macOS ≥ 10.15 */
+  posix_spawn_file_actions_addchdir_np: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  /** int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *fa, int from) — glibc ≥ 2.34 */
+  posix_spawn_file_actions_addclosefrom_np: {
+    parameters: ["buffer", "i32"],
+    result: "i32",
+    optional: true,
+  },
+  /** int posix_spawnattr_init(posix_spawnattr_t *attr) */
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawnattr_destroy(posix_spawnattr_t *attr) */
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawnattr_setflags(posix_spawnattr_t *attr, short flags) */
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  /** int posix_spawnattr_setsigdefault(posix_spawnattr_t *attr, const sigset_t *sigdefault) */
+  posix_spawnattr_setsigdefault: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  /** int posix_spawnattr_setsigmask(posix_spawnattr_t *attr, const sigset_t *sigmask) */
+  posix_spawnattr_setsigmask: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  /** int posix_spawnattr_setpgroup(posix_spawnattr_t *attr, pid_t pgroup) */
+  posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+  /** int sigemptyset(sigset_t *set) */
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  /** int sigaddset(sigset_t *set, int signum) */
+  sigaddset: { parameters: ["buffer", "i32"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The callable symbols of the loaded libc. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];

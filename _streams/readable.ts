@@ -1,0 +1,98 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+// An fd-backed ReadableStream of type "bytes" with BYOB support.
+//
+// Pattern: the fd is O_NONBLOCK; read(2) is a synchronous FFI call straight
+// into the consumer's buffer (the BYOB view, or an auto-allocated chunk); on
+// EAGAIN the pull awaits readiness with a nonblocking poll() that a cancel or
+// close interrupts through the handle's wake fds.
+
+import { C, E } from "../_ffi/constants.ts";
+import { osError } from "../_ffi/errno.ts";
+import type { FdHandle } from "../_ffi/handle.ts";
+import { errno, libc } from "../_ffi/libc.ts";
+
+/** Options of {@linkcode fdReadable}. */
+export interface FdReadableOptions {
+  /** Size of the buffers allocated for default (non-BYOB) reads. Default 64 KiB. */
+  chunkSize?: number;
+  /**
+   * Called once when the stream is finished with the fd (EOF, cancel or
+   * error). Default: close the handle.
+   */
+  onDone?: () => void;
+}
+
+/** Default size of auto-allocated read chunks. */
+export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+
+/**
+ * Reads available bytes from a non-blocking fd into `view`, waiting for
+ * readiness when none are available. Resolves with the byte count, 0 at EOF.
+ */
+export async function readFd(
+  handle: FdHandle,
+  view: Uint8Array,
+  action: string,
+): Promise<number> {
+  const lib = libc();
+  for (;;) {
+    const fd = handle.use(action);
+    const n = Number(lib.read(fd, view, BigInt(view.byteLength)));
+    if (n >= 0) return n;
+    const code = errno();
+    if (code === E.EAGAIN) {
+      await handle.wait(C.POLLIN, action);
+    } else if (code !== E.EINTR) {
+      throw osError(code, `${action} (fd ${fd})`);
+    }
+  }
+}
+
+/**
+ * A `ReadableStream<Uint8Array>` of type `"bytes"` reading `handle`'s fd.
+ * The stream owns the fd: EOF, cancel or an error calls `onDone`.
+ */
+export function fdReadable(
+  handle: FdHandle,
+  options: FdReadableOptions = {},
+): ReadableStream<Uint8Array> {
+  const { chunkSize = DEFAULT_CHUNK_SIZE } = options;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    if (options.onDone) options.onDone();
+    else handle.close();
+  };
+  const action = `Cannot read from ${handle.label}`;
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: chunkSize,
+    async pull(controller) {
+      const request = controller.byobRequest!;
+      const view = request.view!;
+      const bytes = new Uint8Array(
+        view.buffer,
+        view.byteOffset,
+        view.byteLength,
+      );
+      let n: number;
+      try {
+        n = await readFd(handle, bytes, action);
+      } catch (error) {
+        finish();
+        throw error;
+      }
+      if (n === 0) {
+        finish();
+        controller.close();
+        request.respond(0);
+      } else {
+        request.respond(n);
+      }
+    },
+    cancel() {
+      finish();
+    },
+  });
+}

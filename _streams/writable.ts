@@ -1,0 +1,98 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+// An fd-backed WritableStream: synchronous write(2) from the chunk itself, and
+// readiness waiting on EAGAIN (see readable.ts).
+
+import { C, E } from "../_ffi/constants.ts";
+import { osError } from "../_ffi/errno.ts";
+import type { FdHandle } from "../_ffi/handle.ts";
+import { errno, libc } from "../_ffi/libc.ts";
+
+/** Options of {@linkcode fdWritable}. */
+export interface FdWritableOptions {
+  /**
+   * Called once when the stream is finished with the fd (close, abort or a
+   * failed write). Default: close the handle.
+   */
+  onDone?: () => void;
+}
+
+/**
+ * Checks that `chunk` is a usable `Uint8Array`.
+ *
+ * @throws {TypeError} If it is not a Uint8Array or its buffer is detached.
+ */
+export function checkChunk(
+  chunk: unknown,
+  action: string,
+): asserts chunk is Uint8Array {
+  if (!(chunk instanceof Uint8Array)) {
+    throw new TypeError(
+      `${action}: chunks must be Uint8Array, got ${
+        chunk === null ? "null" : typeof chunk
+      }`,
+    );
+  }
+  if ((chunk.buffer as ArrayBuffer).detached) {
+    throw new TypeError(`${action}: the chunk's ArrayBuffer is detached`);
+  }
+}
+
+/** Writes all of `bytes` to a non-blocking fd, waiting for room as needed. */
+export async function writeAll(
+  handle: FdHandle,
+  bytes: Uint8Array,
+  action: string,
+): Promise<void> {
+  const lib = libc();
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const fd = handle.use(action);
+    const rest = offset === 0 ? bytes : bytes.subarray(offset);
+    const n = Number(lib.write(fd, rest, BigInt(rest.byteLength)));
+    if (n >= 0) {
+      offset += n;
+      continue;
+    }
+    const code = errno();
+    if (code === E.EAGAIN) {
+      await handle.wait(C.POLLOUT, action);
+    } else if (code !== E.EINTR) {
+      throw osError(code, `${action} (fd ${fd})`);
+    }
+  }
+}
+
+/**
+ * A `WritableStream<Uint8Array>` writing to `handle`'s fd. The stream owns the
+ * fd: close, abort or a failed write calls `onDone`.
+ */
+export function fdWritable(
+  handle: FdHandle,
+  options: FdWritableOptions = {},
+): WritableStream<Uint8Array> {
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    if (options.onDone) options.onDone();
+    else handle.close();
+  };
+  const action = `Cannot write to ${handle.label}`;
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      try {
+        checkChunk(chunk, action);
+        await writeAll(handle, chunk, action);
+      } catch (error) {
+        finish();
+        throw error;
+      }
+    },
+    close() {
+      finish();
+    },
+    abort() {
+      finish();
+    },
+  });
+}
