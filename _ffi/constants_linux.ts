@@ -36,6 +36,8 @@ export const LINUX = {
   POSIX_SPAWN_SETPGROUP: 0x02,
   POSIX_SPAWN_SETSIGDEF: 0x04,
   POSIX_SPAWN_SETSIGMASK: 0x08,
+  /** macOS only: close every fd the file actions do not name. */
+  POSIX_SPAWN_CLOEXEC_DEFAULT: 0,
   /** Generous upper bounds of the opaque libc structs (glibc: 80, 336, 128). */
   SIZEOF_SPAWN_FILE_ACTIONS: 128,
   SIZEOF_SPAWNATTR: 512,

@@ -124,6 +124,11 @@ export const SYMBOLS = {
     parameters: ["buffer", "i32", "buffer", "i32", "u32"],
     result: "i32",
   },
+  /** int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd) */
+  posix_spawn_file_actions_addclose: {
+    parameters: ["buffer", "i32"],
+    result: "i32",
+  },
   /** int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa, const char *path) — glibc ≥ 2.29, macOS ≥ 10.15 */
   posix_spawn_file_actions_addchdir_np: {
     parameters: ["buffer", "buffer"],

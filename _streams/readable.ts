@@ -65,10 +65,24 @@ export function fdReadable(
     else handle.close();
   };
   const action = `Cannot read from ${handle.label}`;
+  const lib = libc();
+  const respond = (
+    controller: ReadableByteStreamController,
+    request: ReadableStreamBYOBRequest,
+    n: number,
+  ) => {
+    if (n === 0) {
+      finish();
+      controller.close();
+      request.respond(0);
+    } else {
+      request.respond(n);
+    }
+  };
   return new ReadableStream({
     type: "bytes",
     autoAllocateChunkSize: chunkSize,
-    async pull(controller) {
+    pull(controller) {
       const request = controller.byobRequest!;
       const view = request.view!;
       const bytes = new Uint8Array(
@@ -76,20 +90,24 @@ export function fdReadable(
         view.byteOffset,
         view.byteLength,
       );
-      let n: number;
-      try {
-        n = await readFd(handle, bytes, action);
-      } catch (error) {
-        finish();
-        throw error;
+      // Fast path: bytes are usually there; no promise is created for them.
+      if (!handle.closed) {
+        const n = Number(lib.read(handle.fd, bytes, BigInt(bytes.byteLength)));
+        if (n >= 0) return respond(controller, request, n);
+        const code = errno();
+        if (code !== E.EAGAIN && code !== E.EINTR) {
+          const error = osError(code, `${action} (fd ${handle.fd})`);
+          finish();
+          throw error;
+        }
       }
-      if (n === 0) {
-        finish();
-        controller.close();
-        request.respond(0);
-      } else {
-        request.respond(n);
-      }
+      return readFd(handle, bytes, action).then(
+        (n) => respond(controller, request, n),
+        (error) => {
+          finish();
+          throw error;
+        },
+      );
     },
     cancel() {
       finish();

@@ -78,15 +78,32 @@ export function fdWritable(
     else handle.close();
   };
   const action = `Cannot write to ${handle.label}`;
+  const lib = libc();
+  const fail = (error: unknown): never => {
+    finish();
+    throw error;
+  };
   return new WritableStream<Uint8Array>({
-    async write(chunk) {
+    write(chunk) {
       try {
         checkChunk(chunk, action);
-        await writeAll(handle, chunk, action);
       } catch (error) {
-        finish();
-        throw error;
+        fail(error);
       }
+      // Fast path: the whole chunk usually fits; no promise is created then.
+      let written = 0;
+      if (!handle.closed) {
+        const n = Number(lib.write(handle.fd, chunk, BigInt(chunk.byteLength)));
+        if (n === chunk.byteLength) return;
+        if (n > 0) written = n;
+        else if (n < 0) {
+          const code = errno();
+          if (code !== E.EAGAIN && code !== E.EINTR) {
+            fail(osError(code, `${action} (fd ${handle.fd})`));
+          }
+        }
+      }
+      return writeAll(handle, chunk.subarray(written), action).catch(fail);
     },
     close() {
       finish();

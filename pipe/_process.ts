@@ -213,7 +213,9 @@ function signalSets(): [Uint8Array, Uint8Array] {
 export function spawnPlan(plan: SpawnPlan, call: string): number {
   const lib = libc();
   const targets = [...plan.fds.keys()];
-  const floor = Math.max(10, ...targets) + 1;
+  // Sources are duplicated at or above `floor`, so no dup2 clobbers another
+  // mapping's source; everything else the child would inherit is closed.
+  const floor = Math.max(2, ...targets) + 1;
   const temps: number[] = [];
   const restoreNonBlocking: number[] = [];
   const fa = new Uint8Array(C.SIZEOF_SPAWN_FILE_ACTIONS);
@@ -244,6 +246,13 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
       }
       check0(lib.posix_spawn_file_actions_adddup2(fa, temp, target), call);
     }
+    // Close what is neither stdio nor mapped, even fds that some other code
+    // left without close-on-exec (closing an fd that is not open is ignored).
+    for (let fd = 3; fd < floor; fd++) {
+      if (!plan.fds.has(fd)) {
+        check0(lib.posix_spawn_file_actions_addclose(fa, fd), call);
+      }
+    }
     if (lib.posix_spawn_file_actions_addclosefrom_np) {
       check0(lib.posix_spawn_file_actions_addclosefrom_np(fa, floor), call);
     }
@@ -263,7 +272,8 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
     check0(
       lib.posix_spawnattr_setflags(
         attr,
-        C.POSIX_SPAWN_SETSIGDEF | C.POSIX_SPAWN_SETSIGMASK,
+        C.POSIX_SPAWN_SETSIGDEF | C.POSIX_SPAWN_SETSIGMASK |
+          C.POSIX_SPAWN_CLOEXEC_DEFAULT,
       ),
       call,
     );

@@ -8,6 +8,7 @@ import {
   type ChildStatus,
   type FdSource,
   fdSource,
+  handOver,
   spawnPlan,
   type StdioOption,
   stdioOption,
@@ -83,6 +84,7 @@ export class ChildProcess implements AsyncDisposable {
   #stdin: PipeWriter | null;
   #stdout: PipeReader | null;
   #stderr: PipeReader | null;
+  #stdinUsed = false;
 
   static {
     newChild = (child, stdin, stdout, stderr, signal) =>
@@ -100,6 +102,10 @@ export class ChildProcess implements AsyncDisposable {
     this.#stdin = stdin;
     this.#stdout = stdout;
     this.#stderr = stderr;
+    // Nobody can read an exited child's stdin: release an unused write end.
+    child.status.then(() => {
+      if (!this.#stdinUsed) this.#stdin?.close();
+    });
     if (signal) {
       const onAbort = () => {
         if (!child.exited) child.kill("SIGTERM", "spawn(): abort");
@@ -120,12 +126,14 @@ export class ChildProcess implements AsyncDisposable {
   }
 
   /**
-   * The child's stdin.
+   * The child's stdin. Unless this stream was taken, the write end is
+   * closed when the child exits.
    *
    * @throws {TypeError} If stdin is not `"piped"`.
    */
   get stdin(): WritableStream<Uint8Array> {
     if (!this.#stdin) throw new TypeError("stdin is not piped");
+    this.#stdinUsed = true;
     return this.#stdin.writable;
   }
 
@@ -293,6 +301,7 @@ export function spawn(
       }
     }
     const pid = spawnPlan(plan, call);
+    handOver(plan);
     // The child has its copies: drop ours of the child's ends, keep the parent's.
     for (const [target, parentEnd] of piped) {
       const childEnd = plan.fds.get(target);

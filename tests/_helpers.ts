@@ -1,0 +1,164 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+// Test helpers: fd and IPC-object leak checks, random names, watchdogs, C
+// peers compiled on the fly, Deno child processes.
+
+import { assertEquals } from "@std/assert";
+
+/** The open fds of this process, with what they point to. */
+export function openFds(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    const fd = Number(entry.name);
+    try {
+      out.set(fd, Deno.readLinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // The directory fd of this very listing, gone already.
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs `fn` and checks that every fd it opened was closed again. Waits a few
+ * turns of the event loop for deferred closes first.
+ */
+export async function assertNoFdLeak(
+  fn: () => Promise<void> | void,
+): Promise<void> {
+  const before = openFds();
+  await fn();
+  let leaked: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const after = openFds();
+    leaked = [...after].filter(([fd, target]) => before.get(fd) !== target)
+      .map(([fd, target]) => `${fd} -> ${target}`);
+    if (leaked.length === 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assertEquals(leaked, [], "fds opened and not closed");
+}
+
+/** Entries of a directory (e.g. /dev/shm), or [] when it does not exist. */
+export function listDir(path: string): string[] {
+  try {
+    return [...Deno.readDirSync(path)].map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** A random name with a prefix, e.g. `/pipc-test-3f9a…` for POSIX names. */
+export function randomName(prefix = "pipc-test"): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 13)}`;
+}
+
+/** A fresh temporary directory removed by the returned disposer. */
+export function tempDir(): { path: string } & Disposable {
+  const path = Deno.makeTempDirSync({ prefix: "pipc-test-" });
+  return {
+    path,
+    [Symbol.dispose]() {
+      Deno.removeSync(path, { recursive: true });
+    },
+  };
+}
+
+/** Rejects when `promise` does not settle within `ms` (a watchdog, not a timing assertion). */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Watchdog: ${what} did not finish in ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, watchdog]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Whether a promise is still pending after the event loop had a few turns. */
+export async function isPending(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  return !settled;
+}
+
+/** SHA-256 of bytes as hex. */
+export async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    bytes as Uint8Array<ArrayBuffer>,
+  );
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/** Random bytes of any size (crypto.getRandomValues is limited to 64 KiB). */
+export function randomBytes(size: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) {
+    crypto.getRandomValues(out.subarray(i, Math.min(size, i + 65536)));
+  }
+  return out;
+}
+
+const BUILD_DIR = new URL("./.build/", import.meta.url).pathname;
+
+/**
+ * Compiles a small C program (cached by content) and returns its path.
+ */
+export async function compileC(
+  name: string,
+  source: string,
+  flags: string[] = [],
+): Promise<string> {
+  Deno.mkdirSync(BUILD_DIR, { recursive: true });
+  const hash =
+    (await sha256(new TextEncoder().encode(source + flags.join(" "))))
+      .slice(0, 12);
+  const exe = `${BUILD_DIR}${name}-${hash}`;
+  try {
+    Deno.statSync(exe);
+    return exe;
+  } catch {
+    // not built yet
+  }
+  const src = `${exe}.c`;
+  Deno.writeTextFileSync(src, source);
+  const tmp = `${exe}.tmp${crypto.randomUUID().slice(0, 8)}`;
+  const out = await new Deno.Command("gcc", {
+    args: ["-O2", "-o", tmp, src, ...flags],
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `gcc failed for ${name}:\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  Deno.renameSync(tmp, exe);
+  return exe;
+}
+
+/** Runs a Deno script (a file URL or path) as a child process with -A. */
+export function denoArgs(script: string | URL, ...args: string[]): string[] {
+  const path = script instanceof URL ? script.pathname : script;
+  return ["run", "--allow-all", "--quiet", path, ...args];
+}
+
+/** Writes a Deno script to a temp file and returns its path. */
+export function scriptFile(dir: string, name: string, code: string): string {
+  const path = `${dir}/${name}`;
+  Deno.writeTextFileSync(path, code);
+  return path;
+}
+
+/** The URL of the package root, for child scripts to import from. */
+export const ROOT: string = new URL("../", import.meta.url).href;
