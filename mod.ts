@@ -24,3 +24,4 @@
  */
 
 export * from "./pipe/mod.ts";
+export * from "./fifo/mod.ts";

@@ -1,7 +1,8 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 // Small file-descriptor helpers over libc.
 
-import { C, E } from "./constants.ts";
+import { C, E, IS_LINUX } from "./constants.ts";
+import { describe } from "./cstring.ts";
 import { check, lastError } from "./errno.ts";
 import { errno, libc } from "./libc.ts";
 
@@ -144,4 +145,34 @@ export function statPath(path: Uint8Array, action: string): StatInfo | null {
     throw lastError(action);
   }
   return decodeStat(buf);
+}
+
+/**
+ * Validates a pipe/FIFO buffer size option.
+ *
+ * @throws {RangeError} If it is not a positive safe integer.
+ */
+export function checkPipeSize(size: unknown, call: string): void {
+  if (
+    size !== undefined && (!Number.isSafeInteger(size) || (size as number) <= 0)
+  ) {
+    throw new RangeError(
+      `${call}: size must be a positive safe integer, got ${describe(size)}`,
+    );
+  }
+}
+
+/**
+ * Sets the kernel buffer size of the pipe or FIFO behind `fd`
+ * (`F_SETPIPE_SZ`, Linux only; a no-op elsewhere).
+ *
+ * @throws {Deno.errors.PermissionDenied} Above /proc/sys/fs/pipe-max-size for an unprivileged process.
+ */
+export function setPipeSize(fd: number, size: number, call: string): void {
+  if (!IS_LINUX) return;
+  if (libc().fcntl(fd, C.F_SETPIPE_SZ, Math.min(size, 0x7fffffff)) === -1) {
+    throw lastError(
+      `${call}: cannot set the pipe size to ${size} bytes (limit: /proc/sys/fs/pipe-max-size)`,
+    );
+  }
 }

@@ -86,6 +86,18 @@ export async function waitFd(
   options: WaitOptions = {},
   group?: WaitGroup,
 ): Promise<number> {
+  return (await waitFds([[fd, events]], options, group))[0]!;
+}
+
+/**
+ * Waits until any of `fds` is ready (see {@linkcode waitFd}). Resolves with
+ * the `revents` of each, all 0 on timeout or a group wake.
+ */
+export async function waitFds(
+  fds: readonly (readonly [fd: number, events: number])[],
+  options: WaitOptions = {},
+  group?: WaitGroup,
+): Promise<number[]> {
   const { signal, timeout } = options;
   signal?.throwIfAborted();
   const deadline = timeout === undefined
@@ -95,34 +107,41 @@ export async function waitFd(
   const fire = () => wake.fire();
   signal?.addEventListener("abort", fire, { once: true });
   group?.add(fire);
-  const pfds = new Uint8Array(16);
+  const n = fds.length;
+  const pfds = new Uint8Array(8 * (n + 1));
   const view = new DataView(pfds.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, events, true);
-  view.setInt32(8, wake.readFd, true);
-  view.setInt16(12, C.POLLIN, true);
+  fds.forEach(([fd, events], i) => {
+    view.setInt32(8 * i, fd, true);
+    view.setInt16(8 * i + 4, events, true);
+  });
+  view.setInt32(8 * n, wake.readFd, true);
+  view.setInt16(8 * n + 4, C.POLLIN, true);
+  const revents = () => fds.map((_, i) => view.getInt16(8 * i + 6, true));
   try {
     for (let attempt = 0;; attempt++) {
       const left = deadline === Infinity
         ? -1
         : Math.max(0, Math.ceil(deadline - performance.now()));
-      view.setInt16(6, 0, true);
-      view.setInt16(14, 0, true);
-      const r = await libc().poll_async(pfds, 2n, Math.min(left, 0x7fffffff));
+      for (let i = 0; i <= n; i++) view.setInt16(8 * i + 6, 0, true);
+      const r = await libc().poll_async(
+        pfds,
+        BigInt(n + 1),
+        Math.min(left, 0x7fffffff),
+      );
       signal?.throwIfAborted();
-      if (r > 0) {
-        const revents = view.getInt16(6, true);
-        // Woken by the group (owner closing) with the fd not ready: report 0.
-        return view.getInt16(14, true) !== 0 && revents === 0 ? 0 : revents;
-      }
+      if (r > 0) return revents();
       if (r === 0) {
-        if (deadline !== Infinity && performance.now() >= deadline) return 0;
+        if (deadline !== Infinity && performance.now() >= deadline) {
+          return revents();
+        }
         continue;
       }
       // r === -1: errno belongs to the pool thread and is lost; EINTR is the
       // only failure poll() has with valid arguments, so retry a few times.
       if (attempt > 100) {
-        throw new Error(`Cannot wait for fd ${fd}: poll() keeps failing`);
+        throw new Error(
+          `Cannot wait for fds ${fds.map(([fd]) => fd)}: poll() keeps failing`,
+        );
       }
     }
   } finally {
@@ -130,4 +149,23 @@ export async function waitFd(
     group?.delete(fire);
     wake.close();
   }
+}
+
+/**
+ * Resolves after `ms` milliseconds; rejects with `signal.reason` as soon as
+ * the signal aborts (the timer is cleared, so nothing keeps the process alive).
+ */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }

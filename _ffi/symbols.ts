@@ -66,6 +66,14 @@ export const SYMBOLS = {
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   /** int flock(int fd, int operation) */
   flock: { parameters: ["i32", "i32"], result: "i32" },
+  /** int inotify_init1(int flags) — Linux */
+  inotify_init1: { parameters: ["i32"], result: "i32", optional: true },
+  /** int inotify_add_watch(int fd, const char *pathname, uint32_t mask) — Linux */
+  inotify_add_watch: {
+    parameters: ["i32", "buffer", "u32"],
+    result: "i32",
+    optional: true,
+  },
   /** int eventfd(unsigned int initval, int flags) — Linux */
   eventfd: { parameters: ["u32", "i32"], result: "i32", optional: true },
 

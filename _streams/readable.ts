@@ -20,6 +20,8 @@ export interface FdReadableOptions {
    * error). Default: close the handle.
    */
   onDone?: () => void;
+  /** Bytes already read from the fd, delivered before anything else. */
+  prefix?: Uint8Array;
 }
 
 /** Default size of auto-allocated read chunks. */
@@ -57,6 +59,7 @@ export function fdReadable(
   options: FdReadableOptions = {},
 ): ReadableStream<Uint8Array> {
   const { chunkSize = DEFAULT_CHUNK_SIZE } = options;
+  let prefix = options.prefix?.length ? options.prefix : undefined;
   let done = false;
   const finish = () => {
     if (done) return;
@@ -90,6 +93,12 @@ export function fdReadable(
         view.byteOffset,
         view.byteLength,
       );
+      if (prefix) {
+        const n = Math.min(prefix.length, bytes.length);
+        bytes.set(prefix.subarray(0, n));
+        prefix = n < prefix.length ? prefix.subarray(n) : undefined;
+        return respond(controller, request, n);
+      }
       // Fast path: bytes are usually there; no promise is created for them.
       if (!handle.closed) {
         const n = Number(lib.read(handle.fd, bytes, BigInt(bytes.byteLength)));

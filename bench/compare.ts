@@ -8,7 +8,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { drain, type Measure, measureAll, table } from "./_lib.ts";
-import { pipeMeasures } from "./cases/pipe.ts";
+import { fifoMeasures, pipeMeasures } from "./cases/pipe.ts";
 
 const flags = parseArgs(Deno.args, {
   boolean: ["quick", "json", "help"],
@@ -29,6 +29,7 @@ const only = flags.only ? String(flags.only).split(",") : null;
 
 const sections: [string, () => Promise<Measure[]>][] = [
   ["pipe", () => pipeMeasures({ total })],
+  ["fifo", () => fifoMeasures({ total })],
 ];
 
 const measures: Measure[] = [];

@@ -1,14 +1,16 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { C, IS_LINUX } from "../_ffi/constants.ts";
+import { C } from "../_ffi/constants.ts";
 import { describe } from "../_ffi/cstring.ts";
-import { check, lastError } from "../_ffi/errno.ts";
+import { check } from "../_ffi/errno.ts";
 import {
+  checkPipeSize,
   closeFd,
   fstat,
   makePipe,
   setCloseOnExec,
   setNonBlocking,
+  setPipeSize,
 } from "../_ffi/fd.ts";
 import { FdHandle, HAND_OVER } from "../_ffi/handle.ts";
 import { libc } from "../_ffi/libc.ts";
@@ -265,17 +267,12 @@ export class PipeWriter implements Disposable {
  */
 export function pipe(options: PipeOptions = {}): Pipe {
   const { size } = options;
-  if (size !== undefined && (!Number.isSafeInteger(size) || size <= 0)) {
-    throw new RangeError(
-      `pipe(): size must be a positive safe integer, got ${describe(size)}`,
-    );
-  }
+  checkPipeSize(size, "pipe()");
   const [r, w] = makePipe(true);
-  if (size !== undefined && IS_LINUX) {
-    if (libc().fcntl(w, C.F_SETPIPE_SZ, Math.min(size, 0x7fffffff)) === -1) {
-      const error = lastError(
-        `pipe(): cannot set the pipe size to ${size} bytes (limit: /proc/sys/fs/pipe-max-size)`,
-      );
+  if (size !== undefined) {
+    try {
+      setPipeSize(w, size, "pipe()");
+    } catch (error) {
       closeFd(r);
       closeFd(w);
       throw error;

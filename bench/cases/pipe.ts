@@ -2,6 +2,7 @@
 // Pipe throughput between two processes, and a child's stdout through
 // spawn() vs Deno.Command (and Node's child_process when node is here).
 
+import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { pipe, spawn } from "../../pipe/mod.ts";
 import { cProgram, drain, type Measure, runJson } from "../_lib.ts";
 
@@ -22,6 +23,76 @@ async function usPipe(chunk: number, total: number): Promise<number> {
     throw new Error(`pipe writer failed: ${bytes} bytes, exit ${status.code}`);
   }
   return bytes / seconds / 1e9;
+}
+
+/** Deno writer child → this process, through a FIFO. */
+async function usFifo(chunk: number, total: number): Promise<number> {
+  const dir = Deno.makeTempDirSync({ prefix: "pipc-bench-" });
+  const path = `${dir}/fifo`;
+  try {
+    await mkfifo(path);
+    const child = spawn(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        workload,
+        String(chunk),
+        String(total),
+        path,
+      ],
+    });
+    const fifo = await openFifo(path, { read: true, size: PIPE_SIZE });
+    const { bytes, seconds } = await drain(fifo.readable, chunk);
+    const status = await child.status;
+    if (!status.success || bytes !== total) {
+      throw new Error(
+        `FIFO writer failed: ${bytes} bytes, exit ${status.code}`,
+      );
+    }
+    return bytes / seconds / 1e9;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+/** FIFO throughput, C vs posix-ipc. */
+export async function fifoMeasures(
+  options: { total: number },
+): Promise<Measure[]> {
+  const { total } = options;
+  const cPipe = await cProgram("pipe_throughput");
+  const chunk = 64 << 10;
+  const w = "FIFO 64 KiB writes";
+  return [
+    {
+      workload: w,
+      mechanism: "fifo",
+      impl: "C",
+      unit: "GB/s",
+      run: async () => {
+        const dir = Deno.makeTempDirSync({ prefix: "pipc-bench-" });
+        try {
+          return (await runJson(cPipe, [
+            String(chunk),
+            String(total),
+            String(PIPE_SIZE),
+            `${dir}/fifo`,
+          ])).gbps!;
+        } finally {
+          Deno.removeSync(dir, { recursive: true });
+        }
+      },
+    },
+    {
+      workload: w,
+      mechanism: "fifo",
+      impl: "posix-ipc openFifo()",
+      unit: "GB/s",
+      target: ">= 0.9",
+      run: () => usFifo(chunk, total),
+    },
+  ];
 }
 
 export async function pipeMeasures(
