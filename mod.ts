@@ -25,3 +25,4 @@
 
 export * from "./pipe/mod.ts";
 export * from "./fifo/mod.ts";
+export * from "./socket/mod.ts";

@@ -63,6 +63,17 @@ export class FdStreams {
     });
   }
 
+  /**
+   * Ends the write side without a writable (e.g. `closeWrite()`): runs
+   * `onWriteDone` once and releases the fd if reading is done too.
+   */
+  endWrite(): void {
+    if (this.#writeDone) return;
+    this.#writeDone = true;
+    if (!this.#handle.closed) this.#options.onWriteDone?.();
+    this.#settle();
+  }
+
   /** Whether a stream of this direction was created. */
   used(direction: "read" | "write"): boolean {
     return direction === "read"

@@ -1,0 +1,300 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+
+import { C, E } from "../_ffi/constants.ts";
+import { cString, describe } from "../_ffi/cstring.ts";
+import { lastError, osError } from "../_ffi/errno.ts";
+import { closeFd, statPath } from "../_ffi/fd.ts";
+import { errno, libc } from "../_ffi/libc.ts";
+import { sockaddrUn, unixSocket } from "../_ffi/socket.ts";
+
+/** Options of {@linkcode listen} for a Unix socket. */
+export interface UnixListenOptions {
+  /** Filesystem path of the socket (at most 107 bytes). */
+  path: string;
+  /** Permission bits applied to the socket file (who may connect). */
+  mode?: number;
+}
+
+/** Options of {@linkcode listen} for TCP. */
+export interface TcpListenOptions {
+  /** Port to listen on; 0 picks a free one (see `addr`). */
+  port: number;
+  /** Address to bind. Default `"0.0.0.0"`, as `Deno.listen`. */
+  hostname?: string;
+}
+
+/** Options of {@linkcode listen}: a Unix path or a TCP port. */
+export type ListenOptions = UnixListenOptions | TcpListenOptions;
+
+let newListener: (
+  listener: Deno.Listener,
+  path: string | null,
+) => SocketListener;
+
+/**
+ * A listening socket from {@linkcode listen}: iterate it (or call
+ * {@linkcode SocketListener.accept}) to get connections.
+ *
+ * @example Serve one connection
+ * ```ts
+ * import { connect, listen } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const path = `${Deno.makeTempDirSync()}/echo.sock`;
+ * using listener = listen({ path });
+ * const serving = (async () => {
+ *   for await (const conn of listener) {
+ *     await conn.readable.pipeTo(conn.writable); // echo until the client half-closes
+ *     break;
+ *   }
+ * })();
+ * const client = await connect({ path });
+ * const w = client.writable.getWriter();
+ * await w.write(new TextEncoder().encode("hi"));
+ * await client.closeWrite();
+ * assertEquals(await new Response(client.readable).text(), "hi");
+ * await serving;
+ * ```
+ */
+export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {
+  #listener: Deno.Listener;
+  #path: string | null;
+  #ino: bigint | null = null;
+  #closed = false;
+
+  static {
+    newListener = (listener, path) => new SocketListener(listener, path);
+  }
+
+  private constructor(listener: Deno.Listener, path: string | null) {
+    this.#listener = listener;
+    this.#path = path;
+    if (path !== null) {
+      this.#ino = statPath(cString(path), "listen()")?.ino ?? null;
+    }
+  }
+
+  /** The local address: `{ transport: "unix", path }` or `{ transport: "tcp", hostname, port }`. */
+  get addr(): Deno.Addr {
+    return this.#listener.addr;
+  }
+
+  /**
+   * Waits for the next connection.
+   *
+   * @throws {Deno.errors.BadResource} If the listener is closed.
+   */
+  accept(): Promise<Deno.Conn> {
+    if (this.#closed) {
+      return Promise.reject(
+        new Deno.errors.BadResource(
+          "SocketListener.accept(): the listener is closed",
+        ),
+      );
+    }
+    return this.#listener.accept();
+  }
+
+  /** Connections as they arrive; the iteration ends when the listener is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<Deno.Conn> {
+    while (!this.#closed) {
+      try {
+        yield await this.#listener.accept();
+      } catch (error) {
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Lets the process exit while the listener waits (as `Deno.Listener.unref`). */
+  unref(): void {
+    this.#listener.unref();
+  }
+
+  /** Undoes {@linkcode SocketListener.unref}. */
+  ref(): void {
+    this.#listener.ref();
+  }
+
+  /** Stops listening and removes the socket file (if it is still ours). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed by Deno.
+    }
+    if (this.#path !== null && this.#ino !== null) {
+      const cpath = cString(this.#path);
+      const now = statPath(cpath, "SocketListener.close()");
+      if (now?.kind === "socket" && now.ino === this.#ino) libc().unlink(cpath);
+    }
+  }
+
+  /** Same as {@linkcode SocketListener.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Whether a Unix socket file has a live listener: a non-blocking connect
+ * succeeds (or the backlog is full) when it does, and is refused when the
+ * file is stale (its listener is gone).
+ */
+export function isLiveSocket(
+  path: string,
+  type: number,
+  call: string,
+): boolean {
+  const { addr, len } = sockaddrUn(path, call);
+  const fd = unixSocket(type, `${call}: cannot create a probe socket`);
+  try {
+    if (libc().connect(fd, addr, len) === 0) return true;
+    const code = errno();
+    if (code === E.EAGAIN || code === E.EINPROGRESS) return true;
+    if (code === E.ECONNREFUSED) return false;
+    if (code === E.ENOENT) return false;
+    throw osError(code, `${call}: cannot probe ${JSON.stringify(path)}`);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/**
+ * Prepares a Unix socket path for binding: a stale socket file is removed, a
+ * live one is refused, anything else at the path is refused.
+ */
+export function clearStaleSocket(
+  path: string,
+  type: number,
+  call: string,
+): void {
+  const cpath = cString(path, "path");
+  const info = statPath(
+    cpath,
+    `${call}: cannot inspect ${JSON.stringify(path)}`,
+  );
+  if (info === null) return;
+  if (info.kind !== "socket") {
+    throw new Deno.errors.AlreadyExists(
+      `${call}: ${
+        JSON.stringify(path)
+      } exists and is a ${info.kind}, not a socket`,
+    );
+  }
+  if (isLiveSocket(path, type, call)) {
+    throw new Deno.errors.AddrInUse(
+      `${call}: a live socket is listening at ${JSON.stringify(path)}`,
+    );
+  }
+  if (libc().unlink(cpath) === -1 && errno() !== E.ENOENT) {
+    throw lastError(
+      `${call}: cannot remove the stale socket ${JSON.stringify(path)}`,
+    );
+  }
+}
+
+/** Validates and applies a socket file mode. */
+export function applySocketMode(
+  path: string,
+  mode: unknown,
+  call: string,
+): void {
+  if (mode === undefined) return;
+  if (libc().chmod(cString(path), mode as number) === -1) {
+    throw lastError(`${call}: cannot set the mode of ${JSON.stringify(path)}`);
+  }
+}
+
+/** @throws {RangeError} If `mode` is not an integer from 0 to 0o7777. */
+export function checkMode(mode: unknown, call: string): void {
+  if (
+    mode !== undefined &&
+    (!Number.isInteger(mode) || (mode as number) < 0 ||
+      (mode as number) > 0o7777)
+  ) {
+    throw new RangeError(
+      `${call}: mode must be an integer from 0 to 0o7777, got ${
+        describe(mode)
+      }`,
+    );
+  }
+}
+
+/**
+ * Listens on a Unix socket path or a TCP port, on top of `Deno.listen`.
+ *
+ * For Unix paths it adds the hygiene every daemon needs: a **stale** socket
+ * file left by a process that died is replaced; a **live** one — another
+ * process is listening — is refused with `AddrInUse`, never stolen; `mode` is
+ * applied to the socket file; `close()` removes the file.
+ *
+ * System calls: `stat`, `socket`/`connect` (the liveness probe), `unlink`,
+ * then `Deno.listen`, `chmod`.
+ *
+ * Permissions: `--allow-read` and `--allow-write` for Unix paths,
+ * `--allow-net` for TCP, `--allow-ffi`.
+ *
+ * @param options `{ path, mode? }` for Unix, `{ port, hostname? }` for TCP.
+ * @returns The listener.
+ * @throws {Deno.errors.AddrInUse} If a live socket listens at the path (or the TCP port is taken).
+ * @throws {Deno.errors.AlreadyExists} If something other than a socket is at the path.
+ * @throws {TypeError} If the options have neither a string `path` nor a numeric `port`.
+ * @throws {RangeError} If the path is too long for a socket address or `mode`/`port` is out of range.
+ *
+ * @example Listen on TCP, pick a free port
+ * ```ts
+ * import { listen } from "@posix/ipc/socket";
+ * import { assert } from "@std/assert";
+ *
+ * using listener = listen({ port: 0, hostname: "127.0.0.1" });
+ * assert((listener.addr as Deno.NetAddr).port > 0);
+ * ```
+ */
+export function listen(options: ListenOptions): SocketListener {
+  const call = "listen()";
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `${call}: options must be { path } or { port }, got ${describe(options)}`,
+    );
+  }
+  if ("path" in options) {
+    const { path, mode } = options;
+    sockaddrUn(path, call); // validates the path's type and length
+    checkMode(mode, call);
+    clearStaleSocket(path, C.SOCK_STREAM, call);
+    const listener = Deno.listen({ transport: "unix", path });
+    try {
+      applySocketMode(path, mode, call);
+    } catch (error) {
+      listener.close();
+      throw error;
+    }
+    return newListener(listener, path);
+  }
+  if ("port" in options) {
+    const { port, hostname } = options;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(
+        `${call}: port must be an integer from 0 to 65535, got ${
+          describe(port)
+        }`,
+      );
+    }
+    if (hostname !== undefined && typeof hostname !== "string") {
+      throw new TypeError(
+        `${call}: hostname must be a string, got ${describe(hostname)}`,
+      );
+    }
+    return newListener(
+      Deno.listen({ port, ...(hostname ? { hostname } : {}) }),
+      null,
+    );
+  }
+  throw new TypeError(
+    `${call}: options must have a path (Unix) or a port (TCP)`,
+  );
+}
