@@ -86,20 +86,13 @@ export async function connect(options: ConnectOptions): Promise<Deno.Conn> {
       }`,
     );
   }
-  signal?.throwIfAborted();
   let target: string;
-  let connecting: Promise<Deno.Conn>;
-  const timer = timeout === undefined
-    ? undefined
-    : AbortSignal.timeout(timeout);
-  const signals = [signal, timer].filter((s): s is AbortSignal =>
-    s !== undefined
-  );
-  const combined = signals.length ? AbortSignal.any(signals) : undefined;
+  let start: (signal: AbortSignal | undefined) => Promise<Deno.Conn>;
   if ("path" in options) {
-    sockaddrUn(options.path, call);
-    target = JSON.stringify(options.path);
-    connecting = Deno.connect({ transport: "unix", path: options.path });
+    const { path } = options;
+    sockaddrUn(path, call);
+    target = JSON.stringify(path);
+    start = () => Deno.connect({ transport: "unix", path });
   } else if ("port" in options) {
     const { port, hostname = "127.0.0.1" } = options;
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -110,39 +103,53 @@ export async function connect(options: ConnectOptions): Promise<Deno.Conn> {
       );
     }
     target = `${hostname}:${port}`;
-    connecting = Deno.connect({
-      hostname,
-      port,
-      ...(combined ? { signal: combined } : {}),
-    });
+    start = (s) =>
+      Deno.connect({ hostname, port, ...(s ? { signal: s } : {}) });
   } else {
     throw new TypeError(
       `${call}: options must have a path (Unix) or a port (TCP)`,
     );
   }
-  if (!combined) {
+  signal?.throwIfAborted();
+  if (timeout === undefined && !signal) {
     try {
-      return await connecting;
+      return await start(undefined);
     } catch (error) {
       throw rewrap(error, target);
     }
   }
-  const onAbort = new Promise<never>((_, reject) => {
-    combined.addEventListener("abort", () => reject(combined.reason), {
-      once: true,
-    });
+  // A timer cleared once settled, so that it never keeps the process alive.
+  const gaveUp = new AbortController();
+  const timer = timeout === undefined
+    ? undefined
+    : setTimeout(() => gaveUp.abort(), timeout);
+  const onAbort = () => gaveUp.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const connecting = start(gaveUp.signal);
+  const abandoned = new Promise<never>((_, reject) => {
+    gaveUp.signal.addEventListener(
+      "abort",
+      () => reject(gaveUp.signal.reason),
+      {
+        once: true,
+      },
+    );
   });
   try {
-    return await Promise.race([connecting, onAbort]);
+    return await Promise.race([connecting, abandoned]);
   } catch (error) {
     // A connection that completes after we gave up is closed at once.
     connecting.then((conn) => conn.close(), () => {});
-    if (timer?.aborted && !signal?.aborted) {
+    if (signal?.aborted) throw signal.reason;
+    if (gaveUp.signal.aborted) {
       throw new Deno.errors.TimedOut(
         `${call}: no connection to ${target} within ${timeout} ms`,
       );
     }
-    if (signal?.aborted) throw signal.reason;
     throw rewrap(error, target);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    abandoned.catch(() => {});
   }
 }
