@@ -91,6 +91,15 @@ export const LINUX = {
   /** sizeof(struct cmsghdr) on 64-bit Linux (the data offset, CMSG_LEN(0)). */
   CMSGHDR_SIZE: 16,
 
+  PROT_NONE: 0,
+  PROT_READ: 1,
+  PROT_WRITE: 2,
+  MAP_SHARED: 1,
+  MAP_PRIVATE: 2,
+  MFD_CLOEXEC: 1,
+  FUTEX_WAIT: 0,
+  FUTEX_WAKE: 1,
+
   S_IFMT: 0o170000,
   S_IFIFO: 0o010000,
   S_IFCHR: 0o020000,

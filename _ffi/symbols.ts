@@ -77,6 +77,40 @@ export const SYMBOLS = {
   /** int eventfd(unsigned int initval, int flags) — Linux */
   eventfd: { parameters: ["u32", "i32"], result: "i32", optional: true },
 
+  // --- shared memory -------------------------------------------------------
+  /** int shm_open(const char *name, int oflag, mode_t mode) — glibc ≥ 2.34 has it in libc */
+  shm_open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  /** int shm_unlink(const char *name) */
+  shm_unlink: { parameters: ["buffer"], result: "i32" },
+  /** void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) */
+  mmap: {
+    parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],
+    result: "pointer",
+  },
+  /** int munmap(void *addr, size_t length) */
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  /** int memfd_create(const char *name, unsigned int flags) — Linux, glibc ≥ 2.27 */
+  memfd_create: {
+    parameters: ["buffer", "u32"],
+    result: "i32",
+    optional: true,
+  },
+  /** long syscall(SYS_futex, uint32_t *uaddr, FUTEX_WAIT, uint32_t val, const struct timespec *timeout) — on Deno's blocking pool */
+  futex_wait_async: {
+    name: "syscall",
+    parameters: ["i64", "pointer", "i32", "u32", "buffer"],
+    result: "i64",
+    nonblocking: true,
+    optional: true,
+  },
+  /** long syscall(SYS_futex, uint32_t *uaddr, FUTEX_WAKE, int count) */
+  futex_wake: {
+    name: "syscall",
+    parameters: ["i64", "pointer", "i32", "i32"],
+    result: "i64",
+    optional: true,
+  },
+
   // --- sockets -------------------------------------------------------------
   /** int socket(int domain, int type, int protocol) */
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
