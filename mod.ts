@@ -27,3 +27,4 @@ export * from "./pipe/mod.ts";
 export * from "./fifo/mod.ts";
 export * from "./socket/mod.ts";
 export * from "./shm/mod.ts";
+export * from "./sem/mod.ts";

@@ -71,6 +71,7 @@ export const E = errnoNumbers(
     "ECONNREFUSED",
     "EINPROGRESS",
     "ECONNABORTED",
+    "EOVERFLOW",
   ] as const,
 );
 

@@ -49,6 +49,8 @@ export const DARWIN = {
     flags: 44,
   },
   CMSGHDR_SIZE: 12,
+  SEM_VALUE_MAX: 32767,
+  SEM_FAILED: 0xffffffffffffffffn,
   SIZEOF_SPAWN_FILE_ACTIONS: 8,
   SIZEOF_SPAWNATTR: 8,
   SIZEOF_SIGSET: 4,

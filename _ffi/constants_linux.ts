@@ -91,6 +91,14 @@ export const LINUX = {
   /** sizeof(struct cmsghdr) on 64-bit Linux (the data offset, CMSG_LEN(0)). */
   CMSGHDR_SIZE: 16,
 
+  SEM_VALUE_MAX: 2147483647,
+  /** sem_open's failure value (SEM_FAILED): NULL on glibc and musl. */
+  SEM_FAILED: 0n,
+  LOCK_SH: 1,
+  LOCK_EX: 2,
+  LOCK_NB: 4,
+  LOCK_UN: 8,
+
   PROT_NONE: 0,
   PROT_READ: 1,
   PROT_WRITE: 2,

@@ -17,6 +17,7 @@ export const NAME_MAX = 255;
 export function posixName(
   name: unknown,
   call: string,
+  max: number = NAME_MAX,
 ): Uint8Array<ArrayBuffer> {
   if (typeof name !== "string") {
     throw new TypeError(
@@ -48,9 +49,9 @@ export function posixName(
     throw new TypeError(`${call}: invalid name ${JSON.stringify(name)}`);
   }
   const bytes = encoder.encode(name);
-  if (bytes.length > NAME_MAX) {
+  if (bytes.length > max) {
     throw new TypeError(
-      `${call}: the name is ${bytes.length} bytes, longer than ${NAME_MAX}: ${
+      `${call}: the name is ${bytes.length} bytes, longer than ${max}: ${
         describe(name)
       }`,
     );

@@ -111,6 +111,28 @@ export const SYMBOLS = {
     optional: true,
   },
 
+  // --- semaphores ----------------------------------------------------------
+  /** sem_t *sem_open(const char *name, int oflag, mode_t mode, unsigned int value) — SEM_FAILED is NULL on glibc */
+  sem_open: { parameters: ["buffer", "i32", "u32", "u32"], result: "pointer" },
+  /** int sem_close(sem_t *sem) */
+  sem_close: { parameters: ["pointer"], result: "i32" },
+  /** int sem_unlink(const char *name) */
+  sem_unlink: { parameters: ["buffer"], result: "i32" },
+  /** int sem_post(sem_t *sem) */
+  sem_post: { parameters: ["pointer"], result: "i32" },
+  /** int sem_trywait(sem_t *sem) — a user-space CAS when the count is positive */
+  sem_trywait: { parameters: ["pointer"], result: "i32" },
+  /** int sem_timedwait(sem_t *sem, const struct timespec *abstime) — on Deno's blocking pool; absent on macOS */
+  sem_timedwait_async: {
+    name: "sem_timedwait",
+    parameters: ["pointer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+    optional: true,
+  },
+  /** int sem_getvalue(sem_t *sem, int *sval) */
+  sem_getvalue: { parameters: ["pointer", "buffer"], result: "i32" },
+
   // --- sockets -------------------------------------------------------------
   /** int socket(int domain, int type, int protocol) */
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
