@@ -28,3 +28,4 @@ export * from "./fifo/mod.ts";
 export * from "./socket/mod.ts";
 export * from "./shm/mod.ts";
 export * from "./sem/mod.ts";
+export * from "./signal/mod.ts";

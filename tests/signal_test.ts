@@ -1,0 +1,261 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "@std/assert";
+import { kill, nextSignal, onShutdown, signals } from "../signal/mod.ts";
+import { spawn } from "../pipe/mod.ts";
+import { denoArgs, tempDir, within } from "./_helpers.ts";
+
+const fixture = new URL("./fixtures/signal_child.ts", import.meta.url);
+
+/** A Deno child whose stdout is read line by line. */
+function child(...args: string[]) {
+  const process = new Deno.Command(Deno.execPath(), {
+    args: denoArgs(fixture, ...args),
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const next = async (): Promise<string | null> => {
+    for (;;) {
+      const i = buffered.indexOf("\n");
+      if (i !== -1) {
+        const line = buffered.slice(0, i);
+        buffered = buffered.slice(i + 1);
+        return line;
+      }
+      const { value, done } = await lines.read();
+      if (done) return null;
+      buffered += value;
+    }
+  };
+  return {
+    process,
+    next: () => within(next(), 15_000, "a line from the child"),
+  };
+}
+
+Deno.test("signals(): a child acknowledges each SIGUSR1, stops at SIGTERM and exits by itself", async () => {
+  const c = child("stream");
+  assertEquals(await c.next(), "ready");
+  for (let i = 1; i <= 5; i++) {
+    kill(c.process.pid, "SIGUSR1");
+    assertEquals(await c.next(), `ack ${i}`);
+  }
+  kill(c.process.pid, "SIGTERM");
+  assertEquals(await c.next(), "term");
+  assertEquals(await c.next(), null);
+  const status = await within(c.process.status, 15_000, "child exit");
+  assertEquals(status.code, 0, "exited by itself: no listener left");
+});
+
+Deno.test("signals(): cancelling removes the listeners and lets the process exit", async () => {
+  const c = child("cancel");
+  assertEquals(await c.next(), "cancelled");
+  assertEquals((await within(c.process.status, 15_000, "exit")).code, 0);
+  const d = child("unregister");
+  assertEquals(await d.next(), "unregistered");
+  assertEquals((await within(d.process.status, 15_000, "exit")).code, 0);
+});
+
+Deno.test("onShutdown(): cleanup runs on SIGTERM, then the exit status is 143", async () => {
+  using dir = tempDir();
+  const file = `${dir.path}/pidfile`;
+  Deno.writeTextFileSync(file, "x");
+  const c = child("shutdown", file);
+  assertEquals(await c.next(), "ready");
+  kill(c.process.pid, "SIGTERM");
+  assertEquals(await c.next(), "cleaned up after SIGTERM");
+  const status = await within(c.process.status, 15_000, "exit");
+  assertEquals(status.code, 143);
+  assertThrows(() => Deno.statSync(file), Deno.errors.NotFound);
+});
+
+Deno.test("onShutdown(): SIGINT gives 130; a second signal during cleanup exits at once", async () => {
+  const c = child("hang");
+  assertEquals(await c.next(), "ready");
+  kill(c.process.pid, "SIGTERM"); // cleanup starts and never ends…
+  await new Promise((r) => setTimeout(r, 100));
+  kill(c.process.pid, "SIGINT"); // …so the second signal ends the process
+  assertEquals((await within(c.process.status, 15_000, "exit")).code, 130);
+});
+
+Deno.test("onShutdown(): the timeout bounds a stuck cleanup", async () => {
+  const c = child("timeout");
+  assertEquals(await c.next(), "ready");
+  kill(c.process.pid, "SIGTERM");
+  assertEquals((await within(c.process.status, 15_000, "exit")).code, 143);
+});
+
+Deno.test("kill(): missing process, process groups, bad input", async (t) => {
+  await t.step("a missing pid is NotFound naming it", async () => {
+    const p = spawn("true");
+    await p.status;
+    const e = assertThrows(() => kill(p.pid, "SIGTERM"), Deno.errors.NotFound);
+    assertMatch(
+      e.message,
+      new RegExp(`Cannot send SIGTERM to process ${p.pid}: ESRCH`),
+    );
+  });
+  await t.step("a negative pid signals the whole process group", async () => {
+    // setsid makes the shell the leader of a new group; the background sleep
+    // is in it too, and is not the shell's foreground job.
+    const group = spawn("setsid", {
+      args: ["sh", "-c", "sleep 30 & echo $!; wait"],
+      stdout: "piped",
+    });
+    const reader = group.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let text = "";
+    while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+    const background = Number(text.trim());
+    kill(-group.pid, "SIGTERM");
+    assertEquals(
+      (await within(group.status, 15_000, "group exit")).signal,
+      "SIGTERM",
+    );
+    await reader.cancel();
+    // The background sleep got the signal too: gone, or a zombie not yet reaped.
+    let state = "gone";
+    for (let i = 0; i < 100; i++) {
+      try {
+        state = Deno.readTextFileSync(`/proc/${background}/stat`).split(
+          ") ",
+        )[1]![0]!;
+      } catch {
+        state = "gone";
+      }
+      if (state === "gone" || state === "Z") break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert(
+      state === "gone" || state === "Z",
+      `background sleep is in state ${state}`,
+    );
+  });
+  await t.step("a missing group is NotFound naming it", () => {
+    const e = assertThrows(
+      () => kill(-2147480000, "SIGTERM"),
+      Deno.errors.NotFound,
+    );
+    assertMatch(e.message, /process group 2147480000: ESRCH/);
+  });
+  await t.step("unknown signals are TypeErrors listing the valid ones", () => {
+    const e = assertThrows(
+      () => kill(Deno.pid, "SIGNOPE" as Deno.Signal),
+      TypeError,
+    );
+    assertMatch(
+      e.message,
+      /unknown signal "SIGNOPE"; valid signals: SIGHUP, SIGINT/,
+    );
+    assertThrows(() => kill(1.5), TypeError, "pid must be an integer");
+    assertThrows(() => kill("1" as never), TypeError);
+  });
+});
+
+Deno.test("kill(): an unprivileged process gets PermissionDenied", {
+  ignore: Deno.uid() !== 0,
+}, async () => {
+  // Run a Deno child as nobody (setpriv), from a copy of the binary it can read.
+  using dir = tempDir();
+  Deno.chmodSync(dir.path, 0o755);
+  const deno = `${dir.path}/deno`;
+  Deno.copyFileSync(Deno.execPath(), deno);
+  Deno.chmodSync(deno, 0o755);
+  const out = await new Deno.Command("setpriv", {
+    args: [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      deno,
+      "run",
+      "-A",
+      "--no-config",
+      "--no-lock",
+      fixture.pathname,
+      "kill",
+      "1",
+    ],
+    env: { DENO_DIR: `${dir.path}/cache`, HOME: dir.path },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assertEquals(
+    text.trim(),
+    "PermissionDenied: Cannot send SIGCONT to process 1: EPERM (operation not permitted)",
+  );
+});
+
+Deno.test("signals()/nextSignal(): uncatchable and unknown signals, timeouts, aborts", async (t) => {
+  await t.step("SIGKILL and SIGSTOP say why", () => {
+    const e = assertThrows(() => signals("SIGKILL"), TypeError);
+    assertMatch(
+      e.message,
+      /cannot listen for SIGKILL: SIGKILL cannot be caught, blocked or ignored/,
+    );
+    assertThrows(
+      () => signals(["SIGUSR1", "SIGSTOP"]),
+      TypeError,
+      "SIGSTOP cannot be caught",
+    );
+    assertThrows(() => signals("SIGSEGV"), TypeError, "memory fault");
+    assertThrows(
+      () => signals("SIGWHAT" as Deno.Signal),
+      TypeError,
+      "valid signals:",
+    );
+    assertThrows(() => signals([]), TypeError, "at least one");
+    assertThrows(
+      () => onShutdown(() => {}, { signals: ["SIGKILL"] }),
+      TypeError,
+      "SIGKILL",
+    );
+    assertThrows(
+      () => onShutdown("x" as never),
+      TypeError,
+      "callback must be a function",
+    );
+  });
+  await t.step("nextSignal() resolves, times out, aborts", async () => {
+    setTimeout(() => Deno.kill(Deno.pid, "SIGUSR2"), 10);
+    assertEquals(
+      await nextSignal(["SIGUSR1", "SIGUSR2"], { timeout: 5000 }),
+      "SIGUSR2",
+    );
+    await assertRejects(
+      () => nextSignal("SIGUSR1", { timeout: 20 }),
+      Deno.errors.TimedOut,
+      "SIGUSR1",
+    );
+    const c = new AbortController();
+    const pending = nextSignal("SIGUSR1", { signal: c.signal });
+    c.abort(new Error("never mind"));
+    await assertRejects(() => pending, Error, "never mind");
+  });
+  await t.step("an aborted stream ends", async () => {
+    const c = new AbortController();
+    const stream = signals("SIGUSR1", { signal: c.signal });
+    setTimeout(() => c.abort(), 10);
+    assertEquals(await Array.fromAsync(stream), []);
+  });
+  await t.step("deliveries are kept in order while nobody reads", async () => {
+    const stream = signals(["SIGUSR1", "SIGUSR2"]);
+    const reader = stream.getReader();
+    const first = reader.read(); // start listening and wait
+    Deno.kill(Deno.pid, "SIGUSR1");
+    assertEquals((await first).value, "SIGUSR1");
+    Deno.kill(Deno.pid, "SIGUSR2");
+    await new Promise((r) => setTimeout(r, 50));
+    assertEquals((await reader.read()).value, "SIGUSR2");
+    await reader.cancel();
+    assert(true);
+  });
+});
