@@ -29,3 +29,4 @@ export * from "./socket/mod.ts";
 export * from "./shm/mod.ts";
 export * from "./sem/mod.ts";
 export * from "./signal/mod.ts";
+export * from "./mq/mod.ts";

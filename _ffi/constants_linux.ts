@@ -99,6 +99,14 @@ export const LINUX = {
   LOCK_NB: 4,
   LOCK_UN: 8,
 
+  /** struct mq_attr: four longs (flags, maxmsg, msgsize, curmsgs) and padding. */
+  SIZEOF_MQ_ATTR: 64,
+  /** Priorities are 0 … MQ_PRIO_MAX − 1 (sysconf(_SC_MQ_PRIO_MAX) on Linux). */
+  MQ_PRIO_MAX: 32768,
+  /** Limits for processes with CAP_SYS_RESOURCE (HARD_MSGMAX, HARD_MSGSIZEMAX). */
+  MQ_HARD_MSGMAX: 65536,
+  MQ_HARD_MSGSIZEMAX: 16777216,
+
   PROT_NONE: 0,
   PROT_READ: 1,
   PROT_WRITE: 2,

@@ -176,3 +176,24 @@ export function setPipeSize(fd: number, size: number, call: string): void {
     );
   }
 }
+
+/**
+ * Reads a small file (e.g. under /proc/sys) through libc, so that no
+ * `--allow-read` is needed. Returns null if it cannot be read.
+ */
+export function readSmallFile(path: string): string | null {
+  const lib = libc();
+  const fd = lib.open(
+    new TextEncoder().encode(path + "\0"),
+    C.O_RDONLY | C.O_CLOEXEC,
+    0,
+  );
+  if (fd === -1) return null;
+  try {
+    const buf = new Uint8Array(4096);
+    const n = Number(lib.read(fd, buf, BigInt(buf.length)));
+    return n < 0 ? null : new TextDecoder().decode(buf.subarray(0, n));
+  } finally {
+    closeFd(fd);
+  }
+}

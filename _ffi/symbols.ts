@@ -133,6 +133,30 @@ export const SYMBOLS = {
   /** int sem_getvalue(sem_t *sem, int *sval) */
   sem_getvalue: { parameters: ["pointer", "buffer"], result: "i32" },
 
+  // --- message queues (Linux; none on macOS) -------------------------------
+  /** mqd_t mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr) — an fd on Linux */
+  mq_open: {
+    parameters: ["buffer", "i32", "u32", "pointer"],
+    result: "i32",
+    optional: true,
+  },
+  /** int mq_unlink(const char *name) */
+  mq_unlink: { parameters: ["buffer"], result: "i32", optional: true },
+  /** int mq_send(mqd_t mqdes, const char *msg_ptr, size_t msg_len, unsigned int msg_prio) */
+  mq_send: {
+    parameters: ["i32", "buffer", "usize", "u32"],
+    result: "i32",
+    optional: true,
+  },
+  /** ssize_t mq_receive(mqd_t mqdes, char *msg_ptr, size_t msg_len, unsigned int *msg_prio) */
+  mq_receive: {
+    parameters: ["i32", "buffer", "usize", "buffer"],
+    result: "isize",
+    optional: true,
+  },
+  /** int mq_getattr(mqd_t mqdes, struct mq_attr *attr) */
+  mq_getattr: { parameters: ["i32", "buffer"], result: "i32", optional: true },
+
   // --- sockets -------------------------------------------------------------
   /** int socket(int domain, int type, int protocol) */
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
