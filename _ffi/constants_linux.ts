@@ -32,6 +32,7 @@ export const LINUX = {
   EFD_CLOEXEC: 0o2000000,
 
   WNOHANG: 1,
+  RLIMIT_NOFILE: 7,
 
   IN_OPEN: 0x20,
   IN_NONBLOCK: 0o4000,

@@ -202,6 +202,11 @@ export const SYMBOLS = {
   /** int getpeername(int sockfd, struct sockaddr *addr, socklen_t *addrlen) */
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 
+  /** ssize_t readlink(const char *path, char *buf, size_t bufsiz) */
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  /** int getrlimit(int resource, struct rlimit *rlim) */
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+
   // --- readiness -----------------------------------------------------------
   /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) — never blocks the caller when timeout is 0 */
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },

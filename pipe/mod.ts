@@ -43,3 +43,4 @@
 export * from "./pipe.ts";
 export * from "./spawn.ts";
 export * from "./pipeline.ts";
+export * from "./inherited_fds.ts";

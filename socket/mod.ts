@@ -64,3 +64,4 @@ export * from "./connect.ts";
 export * from "./framed.ts";
 export * from "./socket_pair.ts";
 export * from "./unix_datagram.ts";
+export * from "./listen_fds.ts";
