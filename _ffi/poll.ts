@@ -13,6 +13,7 @@ import { check } from "./errno.ts";
 import { libc } from "./libc.ts";
 
 const ONE = new BigUint64Array([1n]);
+const DRAIN = new Uint8Array(64);
 
 /** A one-shot wake-up channel for one wait. */
 class Wake {
@@ -35,6 +36,15 @@ class Wake {
 
   fire(): void {
     if (!this.#closed) libc().write(this.#writeFd, ONE, 8n);
+  }
+
+  /** Consumes the wake-ups fired so far. */
+  drain(): void {
+    if (this.#closed) return;
+    const lib = libc();
+    while (lib.read(this.readFd, DRAIN, BigInt(DRAIN.length)) > 0) {
+      // an eventfd empties in one read; a pipe may take several
+    }
   }
 
   close(): void {
@@ -90,6 +100,15 @@ export async function waitFd(
 }
 
 /**
+ * Most waits that get a pool thread of their own (the lowest latency: one
+ * thread hop). Further concurrent waits share one reactor thread that polls
+ * them all, so thousands of waits never exhaust Deno's blocking pool (which
+ * file I/O uses too).
+ */
+export const MAX_DIRECT_WAITS = 8;
+let directWaits = 0;
+
+/**
  * Waits until any of `fds` is ready (see {@linkcode waitFd}). Resolves with
  * the `revents` of each, all 0 on timeout or a group wake.
  */
@@ -98,11 +117,35 @@ export async function waitFds(
   options: WaitOptions = {},
   group?: WaitGroup,
 ): Promise<number[]> {
-  const { signal, timeout } = options;
-  signal?.throwIfAborted();
-  const deadline = timeout === undefined
-    ? Infinity
-    : performance.now() + timeout;
+  options.signal?.throwIfAborted();
+  if (directWaits >= MAX_DIRECT_WAITS) return reactor.wait(fds, options, group);
+  directWaits++;
+  try {
+    return await directWait(fds, options, group);
+  } finally {
+    directWaits--;
+  }
+}
+
+function deadlineOf(timeout: number | undefined): number {
+  return timeout === undefined ? Infinity : performance.now() + timeout;
+}
+
+function pollTimeout(deadline: number): number {
+  return deadline === Infinity ? -1 : Math.min(
+    Math.max(0, Math.ceil(deadline - performance.now())),
+    0x7fffffff,
+  );
+}
+
+/** One wait, one pool thread: fds + a private wake fd. */
+async function directWait(
+  fds: readonly (readonly [fd: number, events: number])[],
+  options: WaitOptions,
+  group?: WaitGroup,
+): Promise<number[]> {
+  const { signal } = options;
+  const deadline = deadlineOf(options.timeout);
   const wake = new Wake();
   const fire = () => wake.fire();
   signal?.addEventListener("abort", fire, { once: true });
@@ -119,14 +162,11 @@ export async function waitFds(
   const revents = () => fds.map((_, i) => view.getInt16(8 * i + 6, true));
   try {
     for (let attempt = 0;; attempt++) {
-      const left = deadline === Infinity
-        ? -1
-        : Math.max(0, Math.ceil(deadline - performance.now()));
       for (let i = 0; i <= n; i++) view.setInt16(8 * i + 6, 0, true);
       const r = await libc().poll_async(
         pfds,
         BigInt(n + 1),
-        Math.min(left, 0x7fffffff),
+        pollTimeout(deadline),
       );
       signal?.throwIfAborted();
       if (r > 0) return revents();
@@ -150,6 +190,96 @@ export async function waitFds(
     wake.close();
   }
 }
+
+interface Pending {
+  fds: readonly (readonly [fd: number, events: number])[];
+  deadline: number;
+  finish: (revents: number[] | null, error?: unknown) => void;
+}
+
+/**
+ * The shared waiter: one pool thread polls every registered fd plus a wake
+ * fd; registering, cancelling or closing a waiter fires the wake fd so the
+ * set is rebuilt. It stops (and closes its wake fd) when nobody waits.
+ */
+class Reactor {
+  #pending = new Set<Pending>();
+  #wake: Wake | null = null;
+  #running = false;
+
+  wait(
+    fds: readonly (readonly [fd: number, events: number])[],
+    options: WaitOptions,
+    group?: WaitGroup,
+  ): Promise<number[]> {
+    const { signal } = options;
+    return new Promise<number[]>((resolve, reject) => {
+      const zeros = () => fds.map(() => 0);
+      const cancel = () => pending.finish(zeros());
+      const onAbort = () => pending.finish(null, signal!.reason);
+      const pending: Pending = {
+        fds,
+        deadline: deadlineOf(options.timeout),
+        finish: (revents, error) => {
+          if (!this.#pending.delete(pending)) return;
+          signal?.removeEventListener("abort", onAbort);
+          group?.delete(cancel);
+          if (revents) resolve(revents);
+          else reject(error);
+          this.#wake?.fire();
+        },
+      };
+      this.#pending.add(pending);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      group?.add(cancel);
+      if (this.#running) this.#wake!.fire();
+      else this.#run();
+    });
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    const wake = this.#wake = new Wake();
+    try {
+      while (this.#pending.size > 0) {
+        const list = [...this.#pending];
+        const count = list.reduce((n, p) => n + p.fds.length, 0);
+        const pfds = new Uint8Array(8 * (count + 1));
+        const view = new DataView(pfds.buffer);
+        let i = 0;
+        let deadline = Infinity;
+        for (const p of list) {
+          deadline = Math.min(deadline, p.deadline);
+          for (const [fd, events] of p.fds) {
+            view.setInt32(8 * i, fd, true);
+            view.setInt16(8 * i + 4, events, true);
+            i++;
+          }
+        }
+        view.setInt32(8 * count, wake.readFd, true);
+        view.setInt16(8 * count + 4, C.POLLIN, true);
+        await libc().poll_async(pfds, BigInt(count + 1), pollTimeout(deadline));
+        wake.drain();
+        const now = performance.now();
+        i = 0;
+        for (const p of list) {
+          const revents = p.fds.map((_, k) =>
+            view.getInt16(8 * (i + k) + 6, true)
+          );
+          i += p.fds.length;
+          if (revents.some((r) => r !== 0)) p.finish(revents);
+          else if (p.deadline <= now) p.finish(revents);
+        }
+      }
+    } finally {
+      this.#running = false;
+      this.#wake = null;
+      wake.close();
+    }
+  }
+}
+
+const reactor = new Reactor();
 
 /**
  * Resolves after `ms` milliseconds; rejects with `signal.reason` as soon as

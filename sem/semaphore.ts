@@ -108,6 +108,7 @@ export class Semaphore implements Disposable {
   #sem: Deno.PointerObject | null;
   #closing = false;
   #parked = false;
+  #polls = 0;
   #queue: Waiter[] = [];
   #unlinkOnClose: boolean;
   /** The POSIX name. */
@@ -358,27 +359,31 @@ export class Semaphore implements Disposable {
   /** Serves queued waiters: trywait, else park one thread (if a slot is free). */
   #pump(): void {
     if (this.#parked || !this.#sem) return;
+    if (this.#closing) return this.#finishClose();
     while (this.#queue.length && this.#queue[0]!.settled) this.#queue.shift();
-    if (this.#queue.length === 0 || this.#closing) return;
+    if (this.#queue.length === 0) return;
     const lib = libc();
     while (this.#queue.length && lib.sem_trywait(this.#sem) === 0) {
       this.#queue.shift()!.resolve();
     }
     if (this.#queue.length === 0) return;
-    if (!lib.sem_timedwait_async) {
-      // macOS: no timed wait to park in; poll on a capped backoff.
+    if (!lib.sem_timedwait_async || parkedThreads >= MAX_PARKED_THREADS) {
+      // macOS has no timed wait to park in, and past MAX_PARKED_THREADS no
+      // thread is free: poll sem_trywait on a capped backoff (1 to 32 ms),
+      // taking a thread as soon as one frees up.
       this.#parked = true;
-      const delay = Math.min(50, 2 ** Math.min(6, this.#queue.length));
-      setTimeout(() => {
+      const delay = Math.min(32, 2 ** Math.min(5, this.#polls++));
+      const retry = () => {
+        clearTimeout(timer);
+        waitingForSlot.delete(retry);
         this.#parked = false;
         this.#pump();
-      }, delay);
+      };
+      const timer = setTimeout(retry, delay);
+      if (lib.sem_timedwait_async) waitingForSlot.add(retry);
       return;
     }
-    if (parkedThreads >= MAX_PARKED_THREADS) {
-      waitingForSlot.add(() => this.#pump());
-      return;
-    }
+    this.#polls = 0;
     this.#parked = true;
     parkedThreads++;
     const deadline = Date.now() + SLICE_MS;
@@ -399,8 +404,7 @@ export class Semaphore implements Disposable {
         if (waiter) waiter.resolve();
         else lib.sem_post(sem);
       }
-      if (this.#closing) this.#finishClose();
-      else this.#pump();
+      this.#pump();
     });
   }
 
