@@ -6,6 +6,8 @@
 // also run at a normal exit ("unload").
 
 import { SIGNALS } from "./constants.ts";
+import { cString } from "./cstring.ts";
+import { statPath } from "./fd.ts";
 
 /** A shutdown callback and the signals it answers. */
 export interface ShutdownEntry {
@@ -108,4 +110,30 @@ export function addExitHook(hook: () => void): () => void {
   return () => {
     if (exitHooks.delete(hook)) sync();
   };
+}
+
+/**
+ * Registers "unlink `path`'s object at exit" for an object this process
+ * created, guarded by its inode: a newer object with the same name (made
+ * after ours was unlinked) is left alone. `unlink` removes the name; `path`
+ * is where the object shows in the filesystem (`/dev/shm/…`, a socket path),
+ * or null when it does not (then the name is unlinked unchecked).
+ * Returns the unregister function.
+ */
+export function unlinkAtExit(
+  path: string | null,
+  unlink: () => void,
+): () => void {
+  const ino = path === null ? null : inodeOf(path);
+  return addExitHook(() => {
+    if (path === null || (ino !== null && inodeOf(path) === ino)) unlink();
+  });
+}
+
+function inodeOf(path: string): bigint | null {
+  try {
+    return statPath(cString(path), "unlinkOnExit")?.ino ?? null;
+  } catch {
+    return null;
+  }
 }

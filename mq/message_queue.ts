@@ -8,6 +8,7 @@ import { FdHandle } from "../_ffi/handle.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import type { WaitOptions } from "../_ffi/poll.ts";
 import { checkModeBits, checkSize, posixName } from "../_ffi/names.ts";
+import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { checkChunk } from "../_streams/writable.ts";
 
 /** Options of {@linkcode MessageQueue.open}. */
@@ -28,6 +29,14 @@ export interface MessageQueueOpenOptions {
   write?: boolean;
   /** `close()` (and `using`) also unlinks the name. Default false. */
   unlinkOnClose?: boolean;
+  /**
+   * With `create`: unlink the name when this process exits — normally, or on SIGINT/SIGTERM
+   * (which then run this cleanup and exit with 128 + the signal number, as
+   * `onShutdown` does) — unless it was unlinked already. A process killed
+   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
+   * Default false.
+   */
+  unlinkOnExit?: boolean;
 }
 
 /** Options of {@linkcode MessageQueue.send}. */
@@ -122,6 +131,7 @@ export class MessageQueue implements Disposable {
   #buffer: Uint8Array | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
+  #forgetExit: (() => void) | undefined;
   /** The POSIX name. */
   readonly name: string;
 
@@ -236,6 +246,15 @@ export class MessageQueue implements Disposable {
       options.unlinkOnClose === true,
     );
     queue.#messageSize = queue.attributes.messageSize;
+    if (create && options.unlinkOnExit) {
+      const mounted =
+        readSmallFile("/proc/self/mounts")?.includes(" /dev/mqueue mqueue ") ??
+          false;
+      queue.#forgetExit = unlinkAtExit(
+        mounted ? `/dev/mqueue${name}` : null,
+        () => lib.mq_unlink!(cname),
+      );
+    }
     return queue;
   }
 
@@ -458,6 +477,7 @@ export class MessageQueue implements Disposable {
     this.#handle.close();
     if (this.#unlinkOnClose) {
       libc().mq_unlink!(posixName(this.name, "MessageQueue.close()"));
+      this.#forgetExit?.();
     }
   }
 
@@ -468,6 +488,7 @@ export class MessageQueue implements Disposable {
    */
   unlink(): void {
     MessageQueue.unlink(this.name);
+    this.#forgetExit?.();
   }
 
   /** Same as {@linkcode MessageQueue.close}. */

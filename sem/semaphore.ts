@@ -5,6 +5,7 @@ import { cString, describe } from "../_ffi/cstring.ts";
 import { lastError, osError } from "../_ffi/errno.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import { checkModeBits, posixName } from "../_ffi/names.ts";
+import { unlinkAtExit } from "../_ffi/shutdown.ts";
 
 /** Options of {@linkcode Semaphore.open}. */
 export interface SemaphoreOpenOptions {
@@ -18,6 +19,14 @@ export interface SemaphoreOpenOptions {
   mode?: number;
   /** `close()` (and `using`) also unlinks the name. Default false. */
   unlinkOnClose?: boolean;
+  /**
+   * With `create`: unlink the name when this process exits — normally, or on SIGINT/SIGTERM
+   * (which then run this cleanup and exit with 128 + the signal number, as
+   * `onShutdown` does) — unless it was unlinked already. A process killed
+   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
+   * Default false.
+   */
+  unlinkOnExit?: boolean;
 }
 
 /** Options of {@linkcode Semaphore.wait}. */
@@ -111,6 +120,7 @@ export class Semaphore implements Disposable {
   #polls = 0;
   #queue: Waiter[] = [];
   #unlinkOnClose: boolean;
+  #forgetExit: (() => void) | undefined;
   /** The POSIX name. */
   readonly name: string;
 
@@ -199,7 +209,14 @@ export class Semaphore implements Disposable {
       // sem_open applied the umask; the mode asked for is applied exactly.
       lib.chmod(cString(`/dev/shm/sem.${name.slice(1)}`), mode);
     }
-    return newSemaphore(sem!, name, options.unlinkOnClose === true);
+    const semaphore = newSemaphore(sem!, name, options.unlinkOnClose === true);
+    if (create && options.unlinkOnExit) {
+      semaphore.#forgetExit = unlinkAtExit(
+        IS_LINUX ? `/dev/shm/sem.${name.slice(1)}` : null,
+        () => libc().sem_unlink(cname),
+      );
+    }
+    return semaphore;
   }
 
   /**
@@ -447,6 +464,7 @@ export class Semaphore implements Disposable {
     }
     if (this.#unlinkOnClose) {
       libc().sem_unlink(posixName(this.name, "Semaphore.close()", 251));
+      this.#forgetExit?.();
     }
     if (!this.#parked) this.#finishClose();
   }
@@ -464,6 +482,7 @@ export class Semaphore implements Disposable {
    */
   unlink(): void {
     Semaphore.unlink(this.name);
+    this.#forgetExit?.();
   }
 
   /** Same as {@linkcode Semaphore.close}. */

@@ -7,6 +7,7 @@ import { closeFd, fstat, setCloseOnExec } from "../_ffi/fd.ts";
 import { libc } from "../_ffi/libc.ts";
 import { Mapping } from "../_ffi/mmap.ts";
 import { checkModeBits, checkSize, posixName } from "../_ffi/names.ts";
+import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { createSegment, openSegment } from "./_segment.ts";
 
 /** Options of {@linkcode SharedMemory.create}. */
@@ -19,6 +20,14 @@ export interface SharedMemoryCreateOptions {
   exclusive?: boolean;
   /** `close()` (and `using`) also unlinks the name. Default false. */
   unlinkOnClose?: boolean;
+  /**
+   * Unlink the name when this process exits — normally, or on SIGINT/SIGTERM
+   * (which then run this cleanup and exit with 128 + the signal number, as
+   * `onShutdown` does) — unless it was unlinked already. A process killed
+   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
+   * Default false.
+   */
+  unlinkOnExit?: boolean;
 }
 
 /** Options of {@linkcode SharedMemory.open}. */
@@ -80,6 +89,7 @@ export class SharedMemory implements Disposable {
   #mapping: Mapping;
   #kind: "posix" | "file" | "anonymous";
   #unlinkOnClose: boolean;
+  #forgetExit: (() => void) | undefined;
   /** The POSIX name (`/foo`), the file path, or `"memfd"` for an anonymous segment. */
   readonly name: string;
   /** Size of the mapping in bytes. */
@@ -152,7 +162,14 @@ export class SharedMemory implements Disposable {
       mode,
       options.exclusive === true,
     );
-    return newShm(mapping, name, "posix", options.unlinkOnClose === true);
+    const shm = newShm(mapping, name, "posix", options.unlinkOnClose === true);
+    if (options.unlinkOnExit) {
+      shm.#forgetExit = unlinkAtExit(
+        IS_LINUX ? `/dev/shm${name}` : null,
+        () => libc().shm_unlink(cname),
+      );
+    }
+    return shm;
   }
 
   /**
@@ -430,6 +447,7 @@ export class SharedMemory implements Disposable {
     this.#mapping.unmap();
     if (this.#unlinkOnClose && this.#kind === "posix") {
       libc().shm_unlink(posixName(this.name, "SharedMemory.close()"));
+      this.#forgetExit?.();
     }
   }
 
@@ -447,6 +465,7 @@ export class SharedMemory implements Disposable {
       );
     }
     SharedMemory.unlink(this.name);
+    this.#forgetExit?.();
   }
 
   /** Same as {@linkcode SharedMemory.close}. */

@@ -7,6 +7,7 @@ import { errno, libc } from "../_ffi/libc.ts";
 import type { Mapping } from "../_ffi/mmap.ts";
 import { checkModeBits, checkSize, posixName } from "../_ffi/names.ts";
 import { checkChunk } from "../_streams/writable.ts";
+import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { createSegment, openSegment } from "./_segment.ts";
 
 // ---------------------------------------------------------------------------
@@ -68,6 +69,14 @@ export interface ShmChannelCreateOptions {
   capacity: number;
   /** Permission bits of the segment, applied exactly. Default `0o600`. */
   mode?: number;
+  /**
+   * Unlink the name when this process exits — normally, or on SIGINT/SIGTERM
+   * (which then run this cleanup and exit with 128 + the signal number, as
+   * `onShutdown` does) — unless it was unlinked already. A process killed
+   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
+   * Default false.
+   */
+  unlinkOnExit?: boolean;
 }
 
 /** Options of the low-level {@linkcode ShmChannel.read} and {@linkcode ShmChannel.write}. */
@@ -119,6 +128,7 @@ export class ShmChannel implements Disposable {
   #pending = 0;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
+  #forgetExit: (() => void) | undefined;
   /** The POSIX name of the channel's segment. */
   readonly name: string;
 
@@ -176,7 +186,14 @@ export class ShmChannel implements Disposable {
     words[W.capacity] = capacity;
     words[W.dataOffset] = DATA_OFFSET;
     Atomics.store(words, W.magic, MAGIC);
-    return newChannel(mapping, name);
+    const channel = newChannel(mapping, name);
+    if (options.unlinkOnExit) {
+      channel.#forgetExit = unlinkAtExit(
+        `/dev/shm${name}`,
+        () => libc().shm_unlink(cname),
+      );
+    }
+    return channel;
   }
 
   /**
@@ -596,6 +613,7 @@ export class ShmChannel implements Disposable {
    */
   unlink(): void {
     ShmChannel.unlink(this.name);
+    this.#forgetExit?.();
   }
 
   /** Same as {@linkcode ShmChannel.close}. */

@@ -5,6 +5,7 @@ import { cString, describe } from "../_ffi/cstring.ts";
 import { lastError, osError } from "../_ffi/errno.ts";
 import { closeFd, statPath } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
+import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { sockaddrUn, unixSocket } from "../_ffi/socket.ts";
 
 /** Options of {@linkcode listen} for a Unix socket. */
@@ -13,6 +14,14 @@ export interface UnixListenOptions {
   path: string;
   /** Permission bits applied to the socket file (who may connect). */
   mode?: number;
+  /**
+   * Remove the socket file when this process exits — normally, or on SIGINT/SIGTERM
+   * (which then run this cleanup and exit with 128 + the signal number, as
+   * `onShutdown` does) — unless it was unlinked already. A process killed
+   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
+   * Default false.
+   */
+  unlinkOnExit?: boolean;
 }
 
 /** Options of {@linkcode listen} for TCP. */
@@ -29,6 +38,7 @@ export type ListenOptions = UnixListenOptions | TcpListenOptions;
 let newListener: (
   listener: Deno.Listener,
   path: string | null,
+  unlinkOnExit: boolean,
 ) => SocketListener;
 
 /**
@@ -61,16 +71,28 @@ export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {
   #path: string | null;
   #ino: bigint | null = null;
   #closed = false;
+  #forgetExit: (() => void) | undefined;
 
   static {
-    newListener = (listener, path) => new SocketListener(listener, path);
+    newListener = (listener, path, unlinkOnExit) =>
+      new SocketListener(listener, path, unlinkOnExit);
   }
 
-  private constructor(listener: Deno.Listener, path: string | null) {
+  private constructor(
+    listener: Deno.Listener,
+    path: string | null,
+    unlinkOnExit: boolean,
+  ) {
     this.#listener = listener;
     this.#path = path;
     if (path !== null) {
       this.#ino = statPath(cString(path), "listen()")?.ino ?? null;
+      if (unlinkOnExit) {
+        this.#forgetExit = unlinkAtExit(
+          path,
+          () => libc().unlink(cString(path)),
+        );
+      }
     }
   }
 
@@ -131,6 +153,7 @@ export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {
       const now = statPath(cpath, "SocketListener.close()");
       if (now?.kind === "socket" && now.ino === this.#ino) libc().unlink(cpath);
     }
+    this.#forgetExit?.();
   }
 
   /** Same as {@linkcode SocketListener.close}. */
@@ -273,7 +296,7 @@ export function listen(options: ListenOptions): SocketListener {
       listener.close();
       throw error;
     }
-    return newListener(listener, path);
+    return newListener(listener, path, options.unlinkOnExit === true);
   }
   if ("port" in options) {
     const { port, hostname } = options;
@@ -292,6 +315,7 @@ export function listen(options: ListenOptions): SocketListener {
     return newListener(
       Deno.listen({ port, ...(hostname ? { hostname } : {}) }),
       null,
+      false,
     );
   }
   throw new TypeError(

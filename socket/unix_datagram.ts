@@ -18,6 +18,7 @@ import {
   socketPath,
   unixSocket,
 } from "../_ffi/socket.ts";
+import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { checkChunk } from "../_streams/writable.ts";
 import { adoptSocket } from "./_adopt.ts";
 import { applySocketMode, checkMode, clearStaleSocket } from "./listen.ts";
@@ -42,6 +43,14 @@ export interface UnixDatagramBindOptions {
    * sizes. Default 16 MiB.
    */
   maxMessageSize?: number;
+  /**
+   * Remove the socket file when this process exits — normally, or on SIGINT/SIGTERM
+   * (which then run this cleanup and exit with 128 + the signal number, as
+   * `onShutdown` does) — unless it was unlinked already. A process killed
+   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
+   * Default false.
+   */
+  unlinkOnExit?: boolean;
 }
 
 /** Options of {@linkcode UnixDatagram.send}. */
@@ -96,6 +105,7 @@ export class UnixDatagram implements Disposable {
   #ino: bigint | null = null;
   #max: number;
   #readable: ReadableStream<Datagram> | undefined;
+  #forgetExit: (() => void) | undefined;
 
   static {
     newDatagram = (fd, path, max) => new UnixDatagram(fd, path, max);
@@ -148,7 +158,14 @@ export class UnixDatagram implements Disposable {
       libc().unlink(cString(path));
       throw error;
     }
-    return newDatagram(fd, path, max);
+    const socket = newDatagram(fd, path, max);
+    if (options.unlinkOnExit) {
+      socket.#forgetExit = unlinkAtExit(
+        path,
+        () => libc().unlink(cString(path)),
+      );
+    }
+    return socket;
   }
 
   /**
@@ -344,6 +361,7 @@ export class UnixDatagram implements Disposable {
       // Only our own file: another process may have bound the path since.
       if (now?.kind === "socket" && now.ino === this.#ino) libc().unlink(cpath);
     }
+    this.#forgetExit?.();
   }
 
   /** Same as {@linkcode UnixDatagram.close}. */
