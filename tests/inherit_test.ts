@@ -3,7 +3,6 @@
 import { assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { mkfifo, openFifo } from "../fifo/mod.ts";
 import {
-  inheritedFds,
   pipe,
   PipeReader,
   PipeWriter,
