@@ -102,3 +102,24 @@ export function checkModeBits(mode: unknown, call: string): number | undefined {
   }
   return mode;
 }
+
+/**
+ * Validates a `timeout` option: undefined, or a non-negative number of
+ * milliseconds (Infinity allowed).
+ *
+ * @throws {RangeError} Naming the call and the value.
+ */
+export function checkTimeout(
+  timeout: unknown,
+  call: string,
+): number | undefined {
+  if (timeout === undefined) return undefined;
+  if (typeof timeout !== "number" || !(timeout >= 0)) {
+    throw new RangeError(
+      `${call}: timeout must be a non-negative number of milliseconds, got ${
+        describe(timeout)
+      }`,
+    );
+  }
+  return timeout;
+}

@@ -1,5 +1,6 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
+import { checkTimeout } from "../_ffi/names.ts";
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
 import { cString, toPath } from "../_ffi/cstring.ts";
 import { lastError, osError } from "../_ffi/errno.ts";
@@ -202,11 +203,7 @@ export async function openFifo(
   if (!read && !write) {
     throw new TypeError(`${call}: at least one of read and write must be true`);
   }
-  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
-    throw new RangeError(
-      `${call}: timeout must be a non-negative number of milliseconds, got ${timeout}`,
-    );
-  }
+  checkTimeout(timeout, call);
   checkPipeSize(size, call);
   signal?.throwIfAborted();
   const action = `Cannot open FIFO ${JSON.stringify(p)}`;

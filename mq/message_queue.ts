@@ -7,7 +7,12 @@ import { readSmallFile } from "../_ffi/fd.ts";
 import { FdHandle } from "../_ffi/handle.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import type { WaitOptions } from "../_ffi/poll.ts";
-import { checkModeBits, checkSize, posixName } from "../_ffi/names.ts";
+import {
+  checkModeBits,
+  checkSize,
+  checkTimeout,
+  posixName,
+} from "../_ffi/names.ts";
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { checkChunk } from "../_streams/writable.ts";
 
@@ -494,18 +499,6 @@ export class MessageQueue implements Disposable {
   /** Same as {@linkcode MessageQueue.close}. */
   [Symbol.dispose](): void {
     this.close();
-  }
-}
-
-function checkTimeout(timeout: unknown, call: string): void {
-  if (
-    timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))
-  ) {
-    throw new RangeError(
-      `${call}: timeout must be a non-negative number of milliseconds, got ${
-        describe(timeout)
-      }`,
-    );
   }
 }
 

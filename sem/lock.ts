@@ -6,7 +6,7 @@ import { lastError, osError } from "../_ffi/errno.ts";
 import { closeFd, fstat } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import { delay } from "../_ffi/poll.ts";
-import { checkModeBits } from "../_ffi/names.ts";
+import { checkModeBits, checkTimeout } from "../_ffi/names.ts";
 
 /** Options of {@linkcode Lock.open}. */
 export interface LockOpenOptions {
@@ -177,16 +177,10 @@ export class Lock implements Disposable {
   acquire(options: LockAcquireOptions = {}): Promise<LockGuard> {
     const call = "Lock.acquire()";
     const { signal, timeout, shared = false } = options;
-    if (
-      timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))
-    ) {
-      return Promise.reject(
-        new RangeError(
-          `${call}: timeout must be a non-negative number of milliseconds, got ${
-            describe(timeout)
-          }`,
-        ),
-      );
+    try {
+      checkTimeout(timeout, call);
+    } catch (error) {
+      return Promise.reject(error);
     }
     const deadline = timeout === undefined
       ? Infinity

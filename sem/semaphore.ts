@@ -4,7 +4,7 @@ import { C, E, IS_LINUX } from "../_ffi/constants.ts";
 import { cString, describe } from "../_ffi/cstring.ts";
 import { lastError, osError } from "../_ffi/errno.ts";
 import { errno, libc } from "../_ffi/libc.ts";
-import { checkModeBits, posixName } from "../_ffi/names.ts";
+import { checkModeBits, checkTimeout, posixName } from "../_ffi/names.ts";
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
 
 /** Options of {@linkcode Semaphore.open}. */
@@ -309,16 +309,7 @@ export class Semaphore implements Disposable {
     try {
       this.#handle(call);
       const { signal, timeout } = options ?? {};
-      if (
-        timeout !== undefined &&
-        (typeof timeout !== "number" || !(timeout >= 0))
-      ) {
-        throw new RangeError(
-          `${call}: timeout must be a non-negative number of milliseconds, got ${
-            describe(timeout)
-          }`,
-        );
-      }
+      checkTimeout(timeout, call);
       signal?.throwIfAborted();
       if (this.#queue.length === 0) {
         const until = performance.now() + SPIN_MS;

@@ -1,5 +1,6 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
+import { checkTimeout } from "../_ffi/names.ts";
 import { describe } from "../_ffi/cstring.ts";
 import { keepAlive, listenable } from "./_names.ts";
 
@@ -40,15 +41,7 @@ export function nextSignal(
   try {
     const list = listenable(names, call);
     const { signal, timeout } = options;
-    if (
-      timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))
-    ) {
-      throw new RangeError(
-        `${call}: timeout must be a non-negative number of milliseconds, got ${
-          describe(timeout)
-        }`,
-      );
-    }
+    checkTimeout(timeout, call);
     signal?.throwIfAborted();
     return new Promise<Deno.Signal>((resolve, reject) => {
       const handlers = new Map<Deno.Signal, () => void>();

@@ -1,5 +1,6 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
+import { checkTimeout } from "../_ffi/names.ts";
 import { describe } from "../_ffi/cstring.ts";
 import { addShutdown } from "../_ffi/shutdown.ts";
 import { listenable } from "./_names.ts";
@@ -60,15 +61,7 @@ export function onShutdown(
   }
   const signals = listenable(options.signals ?? ["SIGINT", "SIGTERM"], call);
   const { timeout } = options;
-  if (
-    timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))
-  ) {
-    throw new RangeError(
-      `${call}: timeout must be a non-negative number of milliseconds, got ${
-        describe(timeout)
-      }`,
-    );
-  }
+  checkTimeout(timeout, call);
   let unregister: () => void;
   try {
     unregister = addShutdown({ callback, signals, timeout });

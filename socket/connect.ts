@@ -1,5 +1,6 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
+import { checkTimeout } from "../_ffi/names.ts";
 import { describe } from "../_ffi/cstring.ts";
 import { sockaddrUn } from "../_ffi/socket.ts";
 
@@ -79,13 +80,7 @@ export async function connect(options: ConnectOptions): Promise<Deno.Conn> {
     );
   }
   const { signal, timeout } = options;
-  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
-    throw new RangeError(
-      `${call}: timeout must be a non-negative number of milliseconds, got ${
-        describe(timeout)
-      }`,
-    );
-  }
+  checkTimeout(timeout, call);
   let target: string;
   let start: (signal: AbortSignal | undefined) => Promise<Deno.Conn>;
   if ("path" in options) {

@@ -19,6 +19,7 @@ import {
   unixSocket,
 } from "../_ffi/socket.ts";
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
+import { checkTimeout } from "../_ffi/names.ts";
 import { checkChunk } from "../_streams/writable.ts";
 import { adoptSocket } from "./_adopt.ts";
 import { applySocketMode, checkMode, clearStaleSocket } from "./listen.ts";
@@ -229,6 +230,7 @@ export class UnixDatagram implements Disposable {
     const dest = sockaddrUn(path, call);
     const fds = options.fds === undefined ? [] : checkFdList(options.fds, call);
     const { signal, timeout } = options;
+    checkTimeout(timeout, call);
     signal?.throwIfAborted();
     const deadline = timeout === undefined
       ? Infinity
@@ -284,6 +286,8 @@ export class UnixDatagram implements Disposable {
   async receive(options: DatagramReceiveOptions = {}): Promise<Datagram> {
     const call = "UnixDatagram.receive()";
     const { signal, timeout } = options;
+    checkTimeout(timeout, call);
+    signal?.throwIfAborted();
     const deadline = timeout === undefined
       ? Infinity
       : performance.now() + timeout;

@@ -2,12 +2,7 @@
 
 import { assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { mkfifo, openFifo } from "../fifo/mod.ts";
-import {
-  pipe,
-  PipeReader,
-  PipeWriter,
-  spawn,
-} from "../pipe/mod.ts";
+import { pipe, PipeReader, PipeWriter, spawn } from "../pipe/mod.ts";
 import { SharedMemory } from "../shm/mod.ts";
 import {
   connect,

@@ -1,0 +1,217 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+// Peer death: the process on the other side is killed with SIGKILL in the
+// middle of a transfer. Readers see EOF (or a clear error), writers get
+// BrokenPipe (or ConnectionReset), promptly. ShmChannel's dead-peer
+// detection and Lock's release are in shm_test.ts and sem_test.ts.
+
+import { assert, assertEquals } from "@std/assert";
+import { mkfifo, openFifo } from "../../fifo/mod.ts";
+import { MessageQueue } from "../../mq/mod.ts";
+import { pipe, spawn } from "../../pipe/mod.ts";
+import { connect, listen, socketPair } from "../../socket/mod.ts";
+import {
+  assertNoFdLeak,
+  listDir,
+  randomName,
+  tempDir,
+  within,
+} from "../_helpers.ts";
+
+const PROMPT = 10_000;
+
+/** Reads until EOF (true) or an error (the error); counts bytes. */
+async function readToEnd(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ bytes: number; error: unknown }> {
+  let bytes = 0;
+  try {
+    for await (const chunk of stream) bytes += chunk.length;
+    return { bytes, error: null };
+  } catch (error) {
+    return { bytes, error };
+  }
+}
+
+/** Writes until it fails; returns the error. */
+async function writeUntilError(
+  writable: WritableStream<Uint8Array>,
+): Promise<unknown> {
+  const writer = writable.getWriter();
+  const chunk = new Uint8Array(64 * 1024);
+  try {
+    for (;;) await writer.write(chunk);
+  } catch (error) {
+    return error;
+  }
+}
+
+function isBroken(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset;
+}
+
+/** Kills `pid` once `started` resolves. */
+async function killWhen(started: Promise<unknown>, pid: number): Promise<void> {
+  await started;
+  Deno.kill(pid, "SIGKILL");
+}
+
+Deno.test("peer death: pipe", async (t) => {
+  await t.step("writer killed mid-stream: the reader sees EOF", async () => {
+    await assertNoFdLeak(async () => {
+      const child = spawn("yes", { stdout: "piped" });
+      const reader = child.stdout.getReader();
+      await reader.read(); // it is writing
+      reader.releaseLock();
+      Deno.kill(child.pid, "SIGKILL");
+      const { error } = await within(
+        readToEnd(child.stdout),
+        PROMPT,
+        "EOF after SIGKILL",
+      );
+      assertEquals(error, null);
+      assertEquals((await child.status).signal, "SIGKILL");
+    });
+  });
+  await t.step(
+    "reader killed mid-stream: the writer gets BrokenPipe",
+    async () => {
+      await assertNoFdLeak(async () => {
+        const { reader, writer } = pipe();
+        const child = spawn("sh", {
+          args: ["-c", "exec cat >/dev/null"],
+          stdin: reader,
+        });
+        const failing = writeUntilError(writer.writable);
+        await new Promise((r) => setTimeout(r, 100));
+        Deno.kill(child.pid, "SIGKILL");
+        assert(
+          isBroken(await within(failing, PROMPT, "BrokenPipe after SIGKILL")),
+        );
+        await child.status;
+      });
+    },
+  );
+});
+
+Deno.test("peer death: FIFO", async (t) => {
+  using dir = tempDir();
+  const path = `${dir.path}/f`;
+  await mkfifo(path);
+  await t.step("writer killed: the reader sees EOF", async () => {
+    await assertNoFdLeak(async () => {
+      const child = new Deno.Command("sh", {
+        args: ["-c", `exec yes > ${path}`],
+      }).spawn();
+      const fifo = await openFifo(path, { read: true });
+      const reader = fifo.readable.getReader();
+      await reader.read();
+      reader.releaseLock();
+      child.kill("SIGKILL");
+      const { error } = await within(readToEnd(fifo.readable), PROMPT, "EOF");
+      assertEquals(error, null);
+      await child.status;
+    });
+  });
+  await t.step("reader killed: the writer gets BrokenPipe", async () => {
+    await assertNoFdLeak(async () => {
+      const child = new Deno.Command("sh", {
+        args: ["-c", `exec sleep 30 < ${path}`],
+      }).spawn();
+      const fifo = await openFifo(path, { write: true });
+      const failing = writeUntilError(fifo.writable);
+      await killWhen(new Promise((r) => setTimeout(r, 100)), child.pid);
+      assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
+      await child.status;
+    });
+  });
+});
+
+Deno.test("peer death: socket pair at a child's fd 3", async (t) => {
+  await t.step("writer killed: EOF", async () => {
+    await assertNoFdLeak(async () => {
+      const [here, there] = socketPair();
+      const child = spawn("sh", {
+        args: ["-c", "exec yes >&3"],
+        fds: { 3: there },
+      });
+      const reader = here.readable.getReader();
+      await reader.read();
+      reader.releaseLock();
+      Deno.kill(child.pid, "SIGKILL");
+      const { error } = await within(readToEnd(here.readable), PROMPT, "EOF");
+      assertEquals(error, null);
+      here.close();
+      await child.status;
+    });
+  });
+  await t.step("reader killed: BrokenPipe or ConnectionReset", async () => {
+    await assertNoFdLeak(async () => {
+      const [here, there] = socketPair();
+      const child = spawn("sh", {
+        args: ["-c", "exec sleep 30 <&3"],
+        fds: { 3: there },
+      });
+      const failing = writeUntilError(here.writable);
+      await killWhen(new Promise((r) => setTimeout(r, 100)), child.pid);
+      assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
+      here.close();
+      await child.status;
+    });
+  });
+});
+
+Deno.test("peer death: Unix stream socket (socat peer)", async () => {
+  await assertNoFdLeak(async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/s.sock`;
+    using listener = listen({ path });
+    // socat connects and sends forever; we kill it mid-stream.
+    const child = new Deno.Command("sh", {
+      args: ["-c", `exec socat -u /dev/zero UNIX-CONNECT:${path}`],
+    }).spawn();
+    const conn = await listener.accept();
+    const reader = conn.readable.getReader();
+    await reader.read();
+    reader.releaseLock();
+    child.kill("SIGKILL");
+    const { error } = await within(readToEnd(conn.readable), PROMPT, "EOF");
+    assert(error === null || error instanceof Deno.errors.ConnectionReset);
+    await child.status;
+    // And the other direction: a reader that dies.
+    const sink = new Deno.Command("sh", {
+      args: ["-c", `exec socat -u UNIX-LISTEN:${dir.path}/t.sock /dev/null`],
+    })
+      .spawn();
+    let client: Deno.Conn | undefined;
+    for (let i = 0; i < 200 && !client; i++) {
+      client = await connect({ path: `${dir.path}/t.sock` }).catch(() =>
+        undefined
+      );
+      if (!client) await new Promise((r) => setTimeout(r, 10));
+    }
+    const failing = writeUntilError(client!.writable);
+    await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
+    assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
+    await sink.status;
+  });
+});
+
+Deno.test("peer death: a message queue keeps what a killed consumer did not take", async () => {
+  const name = `/${randomName("pipc-death")}`;
+  using queue = MessageQueue.open(name, {
+    create: true,
+    maxMessages: 8,
+    messageSize: 64,
+    unlinkOnClose: true,
+  });
+  for (let i = 0; i < 5; i++) {
+    await queue.send(new TextEncoder().encode(`job ${i}`));
+  }
+  const consumer = new Deno.Command("sleep", { args: ["30"] }).spawn(); // attached in spirit, then killed
+  consumer.kill("SIGKILL");
+  await consumer.status;
+  assertEquals(queue.attributes.currentMessages, 5);
+  assertEquals(new TextDecoder().decode((await queue.receive()).data), "job 0");
+  assert(listDir("/dev/shm").every((n) => !n.includes("pipc-death")));
+});
