@@ -1,0 +1,165 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+// Load: many create/open/close/unlink cycles of every kind (1,000 quick,
+// 10,000 with PIPC_FULL=1), and 1,000 concurrent waits on semaphores and on
+// queues. The fd count and /dev/shm and /dev/mqueue return to where they
+// started, and file I/O on Deno's blocking pool keeps working meanwhile.
+
+import { assert, assertEquals } from "@std/assert";
+import { mkfifo, openFifo } from "../../fifo/mod.ts";
+import { MessageQueue } from "../../mq/mod.ts";
+import { pipe } from "../../pipe/mod.ts";
+import { Lock, Semaphore } from "../../sem/mod.ts";
+import { SharedMemory, ShmChannel } from "../../shm/mod.ts";
+import { socketPair, UnixDatagram } from "../../socket/mod.ts";
+import {
+  assertNoFdLeak,
+  listDir,
+  randomName,
+  tempDir,
+  within,
+} from "../_helpers.ts";
+import { CYCLES, WAITS } from "./_size.ts";
+
+async function noStateLeft(fn: () => Promise<void> | void): Promise<void> {
+  const shm = listDir("/dev/shm").length;
+  const mq = listDir("/dev/mqueue").length;
+  await assertNoFdLeak(fn);
+  assertEquals(listDir("/dev/shm").length, shm, "/dev/shm entry count");
+  assertEquals(listDir("/dev/mqueue").length, mq, "/dev/mqueue entry count");
+}
+
+Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async (t) => {
+  const prefix = `/${randomName("pipc-load")}`;
+  await t.step("SharedMemory", () =>
+    noStateLeft(() => {
+      for (let i = 0; i < CYCLES; i++) {
+        const a = SharedMemory.create(prefix, { size: 4096, exclusive: true });
+        const b = SharedMemory.open(prefix);
+        new Uint8Array(a.buffer)[0] = i & 0xff;
+        assertEquals(new Uint8Array(b.buffer)[0], i & 0xff);
+        b.close();
+        a.close();
+        SharedMemory.unlink(prefix);
+      }
+    }));
+  await t.step("ShmChannel", () =>
+    noStateLeft(async () => {
+      for (let i = 0; i < CYCLES / 4; i++) {
+        using w = ShmChannel.create(prefix, { capacity: 256 });
+        using r = ShmChannel.open(prefix);
+        w.unlink();
+        await w.write(new Uint8Array([i & 0xff]));
+        assertEquals(await r.read(new Uint8Array(1)), 1);
+      }
+    }));
+  await t.step("Semaphore", () =>
+    noStateLeft(() => {
+      for (let i = 0; i < CYCLES; i++) {
+        const a = Semaphore.open(prefix, {
+          create: true,
+          exclusive: true,
+          initial: 1,
+        });
+        const b = Semaphore.open(prefix);
+        assert(b.tryWait());
+        a.post();
+        b.close();
+        a.close();
+        Semaphore.unlink(prefix);
+      }
+    }));
+  await t.step("MessageQueue", () =>
+    noStateLeft(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        const q = MessageQueue.open(prefix, {
+          create: true,
+          exclusive: true,
+          maxMessages: 2,
+          messageSize: 8,
+        });
+        await q.send(new Uint8Array([1]));
+        assertEquals((await q.receive()).data.length, 1);
+        q.close();
+        MessageQueue.unlink(prefix);
+      }
+    }));
+  await t.step("pipe, socket pair, datagram, FIFO, lock", async () => {
+    using dir = tempDir();
+    await noStateLeft(async () => {
+      for (let i = 0; i < CYCLES; i++) {
+        const p = pipe();
+        p.reader.close();
+        p.writer.close();
+        const [a, b] = socketPair();
+        a.close();
+        b.close();
+        const d = UnixDatagram.bind(`${dir.path}/d`);
+        d.close();
+        using lock = Lock.open(`${dir.path}/l`);
+        lock.tryAcquire()?.release();
+      }
+      for (let i = 0; i < CYCLES / 10; i++) {
+        await mkfifo(`${dir.path}/f`);
+        const f = await openFifo(`${dir.path}/f`, { read: true, write: true });
+        f.close();
+        Deno.removeSync(`${dir.path}/f`);
+      }
+    });
+    assertEquals(listDir(dir.path), ["l"]);
+  });
+});
+
+Deno.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receives; file I/O keeps working`, async () => {
+  const prefix = `/${randomName("pipc-wait")}`;
+  await noStateLeft(async () => {
+    // 100 semaphores with 10 waiters each.
+    const sems = Array.from(
+      { length: 100 },
+      (_, i) =>
+        Semaphore.open(`${prefix}-s${i}`, {
+          create: true,
+          unlinkOnClose: true,
+        }),
+    );
+    const semWaits = Array.from(
+      { length: WAITS },
+      (_, i) => sems[i % sems.length]!.wait(),
+    );
+    // 100 queues with 10 receivers each.
+    const queues = Array.from(
+      { length: 100 },
+      (_, i) =>
+        MessageQueue.open(`${prefix}-q${i}`, {
+          create: true,
+          maxMessages: 10,
+          messageSize: 8,
+          unlinkOnClose: true,
+        }),
+    );
+    const receives = Array.from(
+      { length: WAITS },
+      (_, i) => queues[i % queues.length]!.receive(),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    // The blocking pool is not exhausted: a file read completes now.
+    const file = await within(
+      Deno.readFile(Deno.execPath()),
+      20_000,
+      "a file read while 2,000 waits are pending",
+    );
+    assert(file.length > 0);
+    for (const s of sems) {
+      for (let i = 0; i < WAITS / sems.length; i++) s.post();
+    }
+    for (const q of queues) {
+      for (let i = 0; i < WAITS / queues.length; i++) {
+        await q.send(new Uint8Array([i]));
+      }
+    }
+    await within(Promise.all(semWaits), 30_000, "semaphore waits");
+    const got = await within(Promise.all(receives), 30_000, "queue receives");
+    assertEquals(got.length, WAITS);
+    for (const s of sems) s.close();
+    for (const q of queues) q.close();
+  });
+});
