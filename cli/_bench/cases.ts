@@ -453,3 +453,69 @@ export async function roundTrips(
   }
   return samples;
 }
+
+/** ShmChannel throughput through its low-level read()/write() (GB/s). */
+export async function shmRawThroughput(
+  chunk: number,
+  total: number,
+): Promise<number> {
+  const name = shmName();
+  using channel = ShmChannel.create(name, {
+    capacity: 4 << 20,
+    unlinkOnExit: true,
+  });
+  const child = worker("shm", "write-raw", [chunk, total, name]);
+  const buffer = new Uint8Array(chunk);
+  let bytes = 0;
+  let start = 0;
+  for (;;) {
+    const n = await channel.read(buffer);
+    if (n === null) break;
+    if (!start) start = performance.now();
+    bytes += n;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await finished(child, "shm raw throughput");
+  channel.unlink();
+  return bytes / seconds / 1e9;
+}
+
+/** ShmChannel round trips through read()/write() (µs each). */
+export async function shmRawRoundTrips(
+  size: number,
+  count: number,
+): Promise<number[]> {
+  const a = shmName();
+  const b = shmName();
+  using there = ShmChannel.create(a, { capacity: 1 << 16, unlinkOnExit: true });
+  using back = ShmChannel.create(b, { capacity: 1 << 16, unlinkOnExit: true });
+  const child = worker("shm", "echo-raw", [size, count, a, b]);
+  const message = new Uint8Array(size).fill(1);
+  const buffer = new Uint8Array(size);
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await there.write(message);
+    for (let got = 0; got < size;) {
+      got += (await back.read(buffer.subarray(got)))!;
+    }
+    samples.push((performance.now() - t) * 1000);
+  }
+  there.closeWrite();
+  await finished(child, "shm raw round trip");
+  there.unlink();
+  back.unlink();
+  return samples;
+}
+
+/** Raw socket-pair throughput, the baseline of framed() (GB/s). */
+export async function socketPairThroughput(
+  chunk: number,
+  total: number,
+): Promise<number> {
+  const [here, there] = socketPair();
+  const child = worker("framed", "write-raw", [chunk, total], { 3: there });
+  const { bytes, seconds } = await drain(here.readable, chunk);
+  await finished(child, "socket pair throughput");
+  return bytes / seconds / 1e9;
+}

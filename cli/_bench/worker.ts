@@ -129,6 +129,31 @@ switch (`${mechanism} ${role}`) {
     await echo(input.readable, output.writable, n(0), n(1));
     break;
   }
+  case "shm write-raw": {
+    // The low-level path: ShmChannel.write() without a stream.
+    using channel = ShmChannel.open(rest[2]!);
+    const buffer = new Uint8Array(n(0)).fill(7);
+    for (let sent = 0; sent < n(1); sent += n(0)) await channel.write(buffer);
+    channel.closeWrite();
+    break;
+  }
+  case "shm echo-raw": {
+    using input = ShmChannel.open(rest[2]!);
+    using output = ShmChannel.open(rest[3]!);
+    const buffer = new Uint8Array(n(0));
+    for (let i = 0; i < n(1); i++) {
+      for (let got = 0; got < buffer.length;) {
+        got += (await input.read(buffer.subarray(got)))!;
+      }
+      await output.write(buffer);
+    }
+    output.closeWrite();
+    break;
+  }
+  case "framed write-raw":
+    // The baseline of framed(): the same socket pair, raw bytes.
+    await writeAll(SocketEnd.fromFd(3).writable, n(0), n(1));
+    break;
   case "sem echo": {
     using ping = Semaphore.open(rest[2]!);
     using pong = Semaphore.open(rest[3]!);
