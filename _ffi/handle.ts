@@ -7,11 +7,16 @@ import { closeFd } from "./fd.ts";
 import { pollNow, waitFd, type WaitGroup, type WaitOptions } from "./poll.ts";
 
 /**
- * How long a wait spins on poll(…, 0) before it parks a thread, in ms.
- * Measured on a 2-core machine: 20–50 µs doubles a child's stdout throughput
- * over no spin; longer spins start to cost the peer CPU time.
+ * Spin bounds, in ms. A wait first spins with poll(…, 0): a busy peer usually
+ * makes the fd ready within microseconds, while parking a pool thread costs
+ * tens (and a cross-core wake-up about 40 µs on a 2-core machine). The spin
+ * adapts per handle: it grows while waits end soon after they start (the
+ * peer is streaming) and shrinks when they turn out long (the peer is idle),
+ * so idle waits hardly block the event loop.
  */
-export const SPIN_MS = 0.05;
+const SPIN_MIN_MS = 0.01;
+const SPIN_START_MS = 0.05;
+const SPIN_MAX_MS = 0.2;
 
 /**
  * Marks a handle whose fd `spawn()` may hand over to a child: calling it
@@ -36,6 +41,7 @@ export class FdHandle implements WaitGroup {
   #fd: number;
   #closed = false;
   #waits = new Set<() => void>();
+  #spinMs = SPIN_START_MS;
   /** What the fd is, for messages: `pipe (fd 5)`. */
   readonly label: string;
 
@@ -84,18 +90,23 @@ export class FdHandle implements WaitGroup {
     options?: WaitOptions,
   ): Promise<number> {
     const fd = this.use(action);
-    // Spin briefly with poll(…, 0) before parking a pool thread: a busy peer
-    // usually makes the fd ready within microseconds, a thread hop costs tens.
-    // poll(…, 0) registers no waiter and takes no pipe lock, so spinning does
-    // not slow the peer down.
-    if (SPIN_MS > 0) {
-      const until = performance.now() + SPIN_MS;
-      do {
-        const ready = pollNow(fd, events);
-        if (ready !== 0) return ready;
-      } while (performance.now() < until);
-    }
+    // Spin with poll(…, 0) before parking a pool thread. poll(…, 0) registers
+    // no waiter and takes no pipe or socket lock, so it does not slow the peer.
+    const start = performance.now();
+    const until = start + this.#spinMs;
+    do {
+      const ready = pollNow(fd, events);
+      if (ready !== 0) {
+        this.#spinMs = Math.min(SPIN_MAX_MS, this.#spinMs * 1.25);
+        return ready;
+      }
+    } while (performance.now() < until);
     const revents = await waitFd(fd, events, options, this);
+    // Parked: a short park means a longer spin would have caught it.
+    const waited = performance.now() - start;
+    this.#spinMs = waited < 1
+      ? Math.min(SPIN_MAX_MS, this.#spinMs * 2)
+      : Math.max(SPIN_MIN_MS, this.#spinMs / 4);
     this.use(action);
     return revents;
   }

@@ -11,6 +11,7 @@ import {
   roundTrips,
   shmRawRoundTrips,
   shmRawThroughput,
+  socketPairIterThroughput,
   socketPairThroughput,
   throughput,
 } from "../cli/_bench/cases.ts";
@@ -254,10 +255,15 @@ add("TCP loopback, 64 KiB writes", [
 ]);
 add("framed(), 64 KiB messages", [
   {
-    impl: "raw socketPair() stream",
+    impl: "raw socketPair() stream, BYOB into one buffer",
     unit: "GB/s",
     baseline: true,
     run: () => socketPairThroughput(KiB64, TOTAL),
+  },
+  {
+    impl: "raw socketPair() stream, for await (a new buffer per chunk)",
+    unit: "GB/s",
+    run: () => socketPairIterThroughput(KiB64, TOTAL),
   },
   {
     impl: "posix-ipc framed()",

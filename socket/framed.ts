@@ -42,9 +42,12 @@ export interface Framed {
 /** Default {@linkcode FramedOptions.maxMessageSize}: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 const HEADER = 4;
-/** Messages up to this size are written with their header in one write. */
-const COALESCE_LIMIT = 64 * 1024;
-const BUFFER_SIZE = 64 * 1024;
+/**
+ * Messages up to this size are copied behind their header and written once;
+ * larger ones are written as header then body, without a copy.
+ */
+const COALESCE_LIMIT = 4 * 1024;
+const BUFFER_SIZE = 256 * 1024;
 
 /**
  * Whole messages over any byte stream — a socket, a socket pair, a pipe, a

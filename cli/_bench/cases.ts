@@ -519,3 +519,21 @@ export async function socketPairThroughput(
   await finished(child, "socket pair throughput");
   return bytes / seconds / 1e9;
 }
+
+/** Raw socket-pair throughput read with `for await` (a new buffer per chunk), GB/s. */
+export async function socketPairIterThroughput(
+  chunk: number,
+  total: number,
+): Promise<number> {
+  const [here, there] = socketPair();
+  const child = worker("framed", "write-raw", [chunk, total], { 3: there });
+  let bytes = 0;
+  let start = 0;
+  for await (const part of here.readable) {
+    if (!start) start = performance.now();
+    bytes += part.length;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await finished(child, "socket pair throughput");
+  return bytes / seconds / 1e9;
+}
