@@ -41,7 +41,7 @@ export class FdStreams {
       throw new TypeError(`${what} is not open for reading`);
     }
     return this.#readable ??= fdReadable(this.#handle, {
-      ...(this.#options.prefix ? { prefix: this.#options.prefix } : {}),
+      ...(this.#options.prefix ? { prefix: this.takePrefix()! } : {}),
       onDone: () => {
         this.#readDone = true;
         this.#settle();
@@ -72,6 +72,31 @@ export class FdStreams {
     this.#writeDone = true;
     if (!this.#handle.closed) this.#options.onWriteDone?.();
     this.#settle();
+  }
+
+  /**
+   * Throws the `TypeError` of a direction the fd was not opened for.
+   */
+  check(direction: "read" | "write", what: string): void {
+    if (!this.#options[direction]) {
+      throw new TypeError(
+        `${what} is not open for ${
+          direction === "read" ? "reading" : "writing"
+        }`,
+      );
+    }
+  }
+
+  /** Takes the bytes to deliver first (see `prefix`), leaving none. */
+  takePrefix(): Uint8Array | undefined {
+    const prefix = this.#options.prefix;
+    delete this.#options.prefix;
+    return prefix?.length ? prefix : undefined;
+  }
+
+  /** Puts back bytes not delivered yet. */
+  putPrefix(prefix: Uint8Array): void {
+    this.#options.prefix = prefix;
   }
 
   /** Whether a stream of this direction was created. */

@@ -10,6 +10,7 @@ import { C, E } from "../_ffi/constants.ts";
 import { osError } from "../_ffi/errno.ts";
 import type { FdHandle } from "../_ffi/handle.ts";
 import { errno, libc } from "../_ffi/libc.ts";
+import type { WaitOptions } from "../_ffi/poll.ts";
 
 /** Options of {@linkcode fdReadable}. */
 export interface FdReadableOptions {
@@ -35,6 +36,7 @@ export async function readFd(
   handle: FdHandle,
   view: Uint8Array,
   action: string,
+  options?: WaitOptions,
 ): Promise<number> {
   const lib = libc();
   for (;;) {
@@ -43,7 +45,7 @@ export async function readFd(
     if (n >= 0) return n;
     const code = errno();
     if (code === E.EAGAIN) {
-      await handle.wait(C.POLLIN, action);
+      await handle.wait(C.POLLIN, action, options);
     } else if (code !== E.EINTR) {
       throw osError(code, `${action} (fd ${fd})`);
     }

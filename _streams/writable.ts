@@ -6,6 +6,7 @@ import { C, E } from "../_ffi/constants.ts";
 import { osError } from "../_ffi/errno.ts";
 import type { FdHandle } from "../_ffi/handle.ts";
 import { errno, libc } from "../_ffi/libc.ts";
+import type { WaitOptions } from "../_ffi/poll.ts";
 
 /** Options of {@linkcode fdWritable}. */
 export interface FdWritableOptions {
@@ -42,6 +43,7 @@ export async function writeAll(
   handle: FdHandle,
   bytes: Uint8Array,
   action: string,
+  options?: WaitOptions,
 ): Promise<void> {
   const lib = libc();
   let offset = 0;
@@ -55,7 +57,7 @@ export async function writeAll(
     }
     const code = errno();
     if (code === E.EAGAIN) {
-      await handle.wait(C.POLLOUT, action);
+      await handle.wait(C.POLLOUT, action, options);
     } else if (code !== E.EINTR) {
       throw osError(code, `${action} (fd ${fd})`);
     }

@@ -184,7 +184,7 @@ add("FIFO, 64 KiB writes", [
     impl: "C",
     unit: "GB/s",
     baseline: true,
-    run: gb(async () =>
+    run: gb(() =>
       temp(async (d) =>
         json(await c("pipe_throughput"), [KiB64, TOTAL, MiB, `${d}/f`])
       )

@@ -15,6 +15,7 @@ import { FdHandle, HAND_OVER } from "../_ffi/handle.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import { delay, waitFd, waitFds } from "../_ffi/poll.ts";
 import { FdStreams } from "../_streams/duplex.ts";
+import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
 
 /** Options of {@linkcode openFifo}. */
 export interface OpenFifoOptions {
@@ -110,6 +111,42 @@ export class Fifo implements Disposable {
    */
   get writable(): WritableStream<Uint8Array> {
     return this.#streams.writable(`FIFO ${JSON.stringify(this.path)}`);
+  }
+
+  /**
+   * Reads available bytes into `buffer`, waiting when there are none: the
+   * low-level path under {@linkcode Fifo.readable} (use one or the other).
+   *
+   * @param buffer Where to put the bytes.
+   * @param options An abort signal for the wait.
+   * @returns The number of bytes read, or null at end of stream.
+   * @throws {TypeError} If the FIFO was not opened for reading.
+   */
+  read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
+    this.#streams.check("read", `FIFO ${JSON.stringify(this.path)}`);
+    const prefix = this.#streams.takePrefix();
+    if (prefix && buffer instanceof Uint8Array && buffer.length > 0) {
+      const n = Math.min(prefix.length, buffer.length);
+      buffer.set(prefix.subarray(0, n));
+      if (n < prefix.length) this.#streams.putPrefix(prefix.subarray(n));
+      return Promise.resolve(n);
+    }
+    return readInto(this.#handle, buffer, "Fifo.read()", options);
+  }
+
+  /**
+   * Writes all of `data`, waiting for room as needed: the low-level path
+   * under {@linkcode Fifo.writable} (use one or the other).
+   *
+   * @param data The bytes.
+   * @param options An abort signal for the waits.
+   * @returns The number of bytes written (all of them).
+   * @throws {Deno.errors.BrokenPipe} If no reader is left.
+   * @throws {TypeError} If the FIFO was not opened for writing.
+   */
+  write(data: Uint8Array, options?: IoOptions): Promise<number> {
+    this.#streams.check("write", `FIFO ${JSON.stringify(this.path)}`);
+    return writeFrom(this.#handle, data, "Fifo.write()", options);
   }
 
   /** Closes the descriptor (the FIFO stays in the filesystem). Idempotent. */

@@ -16,6 +16,9 @@ import { FdHandle, HAND_OVER } from "../_ffi/handle.ts";
 import { libc } from "../_ffi/libc.ts";
 import { fdReadable } from "../_streams/readable.ts";
 import { fdWritable } from "../_streams/writable.ts";
+import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
+
+export type { IoOptions };
 
 /** Options of {@linkcode pipe}. */
 export interface PipeOptions {
@@ -134,6 +137,34 @@ export class PipeReader implements Disposable {
     return this.#readable ??= fdReadable(this.#handle);
   }
 
+  /**
+   * Reads available bytes into `buffer` (at least one, at most its length),
+   * waiting when there are none: the low-level path under {@linkcode PipeReader.readable},
+   * one system call and no stream machinery. Use one or the other, not both.
+   *
+   * @param buffer Where to put the bytes.
+   * @param options An abort signal for the wait.
+   * @returns The number of bytes read, or null at end of stream.
+   * @throws {Deno.errors.BadResource} If the handle is closed.
+   *
+   * @example Read with a reused buffer
+   * ```ts
+   * import { pipe } from "@posix/ipc/pipe";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const { reader, writer } = pipe();
+   * await writer.write(new Uint8Array([1, 2, 3]));
+   * writer.close();
+   * const buffer = new Uint8Array(16);
+   * assertEquals(await reader.read(buffer), 3);
+   * assertEquals(await reader.read(buffer), null);
+   * reader.close();
+   * ```
+   */
+  read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
+    return readInto(this.#handle, buffer, "PipeReader.read()", options);
+  }
+
   /** Closes the read end. Pending reads fail with `BadResource`. Idempotent. */
   close(): void {
     this.#handle.close();
@@ -219,6 +250,31 @@ export class PipeWriter implements Disposable {
    */
   get writable(): WritableStream<Uint8Array> {
     return this.#writable ??= fdWritable(this.#handle);
+  }
+
+  /**
+   * Writes all of `data`, waiting for room as needed: the low-level path
+   * under {@linkcode PipeWriter.writable}. Use one or the other, not both.
+   *
+   * @param data The bytes.
+   * @param options An abort signal for the waits.
+   * @returns The number of bytes written (all of them).
+   * @throws {Deno.errors.BrokenPipe} If no reader is left.
+   * @throws {TypeError} If `data` is not a Uint8Array or is detached.
+   *
+   * @example Write, then close for EOF
+   * ```ts
+   * import { pipe } from "@posix/ipc/pipe";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const { reader, writer } = pipe();
+   * assertEquals(await writer.write(new TextEncoder().encode("hi")), 2);
+   * writer.close();
+   * assertEquals(await new Response(reader.readable).text(), "hi");
+   * ```
+   */
+  write(data: Uint8Array, options?: IoOptions): Promise<number> {
+    return writeFrom(this.#handle, data, "PipeWriter.write()", options);
   }
 
   /** Closes the write end; readers see EOF once every copy is closed. Idempotent. */

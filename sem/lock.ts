@@ -1,7 +1,7 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
 import { C, E } from "../_ffi/constants.ts";
-import { cString, describe, toPath } from "../_ffi/cstring.ts";
+import { cString, toPath } from "../_ffi/cstring.ts";
 import { lastError, osError } from "../_ffi/errno.ts";
 import { closeFd, fstat } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";

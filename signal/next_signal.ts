@@ -1,7 +1,6 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
 import { checkTimeout } from "../_ffi/names.ts";
-import { describe } from "../_ffi/cstring.ts";
 import { keepAlive, listenable } from "./_names.ts";
 
 /** Options of {@linkcode nextSignal}. */

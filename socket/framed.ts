@@ -25,6 +25,11 @@ export interface ByteChannel {
    * would make a reply after the end of the requests impossible.
    */
   read?(buffer: Uint8Array): Promise<number | null>;
+  /**
+   * Writes bytes, resolving with how many were written (Deno.Conn, our
+   * handles). Preferred over `writable` when present.
+   */
+  write?(data: Uint8Array): Promise<number>;
   /** Half-close, when the channel has it (Deno.Conn, SocketEnd). */
   closeWrite?(): void | Promise<void>;
   /** Closed by `framed()` once its readable has ended and its writable (if used) is closed. */
@@ -147,12 +152,11 @@ export function framed(
       });
     },
     get writable() {
-      if (!channel.writable) {
+      if (!channel.writable && typeof channel.write !== "function") {
         throw new TypeError("framed(): the channel has no writable side");
       }
       return writable ??= encode(
         channel,
-        channel.writable,
         maxMessageSize,
         () => {
           writeDone = true;
@@ -319,16 +323,24 @@ function decode(
 
 function encode(
   channel: ByteChannel,
-  stream: WritableStream<Uint8Array>,
   max: number,
   done: () => void,
 ): WritableStream<Uint8Array> {
+  // A channel's own write() (Deno.Conn, our handles) skips a stream layer;
+  // it may write less than asked (Deno.Conn), so loop.
+  const direct = typeof channel.write === "function"
+    ? channel.write.bind(channel)
+    : undefined;
   let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  const header = new Uint8Array(HEADER);
-  const headerView = new DataView(header.buffer);
+  const put = async (bytes: Uint8Array) => {
+    if (!direct) return await writer!.write(bytes);
+    for (let off = 0; off < bytes.length;) {
+      off += await direct(off ? bytes.subarray(off) : bytes);
+    }
+  };
   return new WritableStream<Uint8Array>({
     start() {
-      writer = stream.getWriter();
+      if (!direct) writer = channel.writable!.getWriter();
     },
     async write(message) {
       if (!(message instanceof Uint8Array)) {
@@ -345,21 +357,26 @@ function encode(
         const frame = new Uint8Array(HEADER + message.length);
         new DataView(frame.buffer).setUint32(0, message.length);
         frame.set(message, HEADER);
-        await writer!.write(frame);
+        await put(frame);
       } else {
-        headerView.setUint32(0, message.length);
-        await writer!.write(header.slice());
-        await writer!.write(message);
+        const header = new Uint8Array(HEADER);
+        new DataView(header.buffer).setUint32(0, message.length);
+        await put(header);
+        await put(message);
       }
     },
     async close() {
       try {
         if (typeof channel.closeWrite === "function") {
-          await writer!.ready;
-          writer!.releaseLock();
+          if (writer) {
+            await writer.ready;
+            writer.releaseLock();
+          }
           await channel.closeWrite();
+        } else if (writer) {
+          await writer.close();
         } else {
-          await writer!.close();
+          channel.close?.();
         }
       } catch (error) {
         // The connection is already closed (e.g. the peer reset it): the
@@ -371,7 +388,10 @@ function encode(
     },
     async abort(reason) {
       try {
-        await writer!.abort(reason);
+        if (writer) await writer.abort(reason);
+        else if (typeof channel.closeWrite === "function") {
+          await channel.closeWrite();
+        } else channel.close?.();
       } finally {
         done();
       }

@@ -16,6 +16,7 @@ import {
 } from "../_ffi/socket.ts";
 import { adoptSocket } from "./_adopt.ts";
 import { FdStreams } from "../_streams/duplex.ts";
+import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
 import { checkChunk, writeAll } from "../_streams/writable.ts";
 
 export type { PeerCredentials };
@@ -126,6 +127,32 @@ export class SocketEnd implements Disposable {
    */
   get writable(): WritableStream<Uint8Array> {
     return this.#streams.writable("socket end");
+  }
+
+  /**
+   * Reads available bytes into `buffer`, waiting when there are none: the
+   * low-level path under {@linkcode SocketEnd.readable} (use one or the
+   * other). `framed()` uses it when given a socket end.
+   *
+   * @param buffer Where to put the bytes.
+   * @param options An abort signal for the wait.
+   * @returns The number of bytes read, or null when the peer closed or half-closed.
+   */
+  read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
+    return readInto(this.#handle, buffer, "SocketEnd.read()", options);
+  }
+
+  /**
+   * Writes all of `data`, waiting for room as needed: the low-level path
+   * under {@linkcode SocketEnd.writable} (use one or the other).
+   *
+   * @param data The bytes.
+   * @param options An abort signal for the waits.
+   * @returns The number of bytes written (all of them).
+   * @throws {Deno.errors.BrokenPipe} If the peer is gone.
+   */
+  write(data: Uint8Array, options?: IoOptions): Promise<number> {
+    return writeFrom(this.#handle, data, "SocketEnd.write()", options);
   }
 
   /** Half-closes: the peer reads EOF; this end can still read. */

@@ -22,7 +22,7 @@ import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { checkTimeout } from "../_ffi/names.ts";
 import { checkChunk } from "../_streams/writable.ts";
 import { adoptSocket } from "./_adopt.ts";
-import { applySocketMode, checkMode, clearStaleSocket } from "./listen.ts";
+import { applySocketMode, checkMode, clearStaleSocket } from "./_unix_path.ts";
 
 /** A datagram received by {@linkcode UnixDatagram}. */
 export interface Datagram {
