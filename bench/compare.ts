@@ -8,6 +8,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import {
+  pipeRawThroughput,
   roundTrips,
   shmRawRoundTrips,
   shmRawThroughput,
@@ -124,10 +125,16 @@ for (const [chunk, label] of [[KiB64, "64 KiB"], [MiB, "1 MiB"]] as const) {
       ),
     },
     {
-      impl: "posix-ipc pipe()",
+      impl: "posix-ipc pipe() streams",
       unit: "GB/s",
       target: ">= 0.9",
       run: () => throughput("pipe", chunk, TOTAL),
+    },
+    {
+      impl: "posix-ipc pipe() read()/write()",
+      unit: "GB/s",
+      target: ">= 0.9",
+      run: () => pipeRawThroughput(chunk, TOTAL),
     },
   ]);
 }

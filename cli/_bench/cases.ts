@@ -537,3 +537,25 @@ export async function socketPairIterThroughput(
   await finished(child, "socket pair throughput");
   return bytes / seconds / 1e9;
 }
+
+/** pipe() throughput through the low-level read()/write() (GB/s). */
+export async function pipeRawThroughput(
+  chunk: number,
+  total: number,
+): Promise<number> {
+  const { reader, writer } = pipe({ size: 1 << 20 });
+  const child = worker("pipe", "write-raw", [chunk, total], { 3: writer });
+  const buffer = new Uint8Array(chunk);
+  let bytes = 0;
+  let start = 0;
+  for (;;) {
+    const n = await reader.read(buffer);
+    if (n === null) break;
+    if (!start) start = performance.now();
+    bytes += n;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  reader.close();
+  await finished(child, "pipe raw throughput");
+  return bytes / seconds / 1e9;
+}

@@ -48,6 +48,13 @@ switch (`${mechanism} ${role}`) {
   case "pipe write":
     await writeAll(PipeWriter.fromFd(3).writable, n(0), n(1));
     break;
+  case "pipe write-raw": {
+    const writer = PipeWriter.fromFd(3);
+    const buffer = new Uint8Array(n(0)).fill(7);
+    for (let sent = 0; sent < n(1); sent += n(0)) await writer.write(buffer);
+    writer.close();
+    break;
+  }
   case "pipe echo":
     await echo(
       PipeReader.fromFd(3).readable,
