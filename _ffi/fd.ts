@@ -238,3 +238,19 @@ export function openFdsFrom(from: number): number[] {
   }
   return out;
 }
+
+/**
+ * Checks that `fd` is a descriptor number and returns what `fstat` says of
+ * it: the first step of every `fromFd()`.
+ *
+ * @throws {TypeError} If `fd` is not a non-negative integer.
+ * @throws {Deno.errors.BadResource} If it is not open.
+ */
+export function inspectFd(fd: unknown, call: string): StatInfo {
+  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
+    throw new TypeError(
+      `${call}: fd must be a non-negative integer, got ${describe(fd)}`,
+    );
+  }
+  return fstat(fd, `${call}: cannot inspect fd ${fd}`);
+}

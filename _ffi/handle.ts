@@ -135,6 +135,21 @@ export class FdHandle implements WaitGroup {
     return fd;
   }
 
+  /**
+   * Gives up this process's copy of the fd after `spawn()` passed it to a
+   * child: closes it without the usual release semantics of a stream.
+   *
+   * @throws {TypeError} If a stream of the handle is in use (`inUse`).
+   */
+  handOver(inUse: boolean): void {
+    if (inUse) {
+      throw new TypeError(
+        `Cannot hand over the ${this.label}: its stream is in use`,
+      );
+    }
+    closeFd(this.detach(`Cannot hand over the ${this.label}`));
+  }
+
   #release(): void {
     const fd = this.#fd;
     this.#fd = -1;

@@ -11,6 +11,7 @@ import { osError } from "../_ffi/errno.ts";
 import type { FdHandle } from "../_ffi/handle.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import type { WaitOptions } from "../_ffi/poll.ts";
+import { byteReadable } from "./byte_source.ts";
 
 /** Options of {@linkcode fdReadable}. */
 export interface FdReadableOptions {
@@ -24,9 +25,6 @@ export interface FdReadableOptions {
   /** Bytes already read from the fd, delivered before anything else. */
   prefix?: Uint8Array;
 }
-
-/** Default size of auto-allocated read chunks. */
-export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 
 /**
  * Reads available bytes from a non-blocking fd into `view`, waiting for
@@ -60,68 +58,32 @@ export function fdReadable(
   handle: FdHandle,
   options: FdReadableOptions = {},
 ): ReadableStream<Uint8Array> {
-  const { chunkSize = DEFAULT_CHUNK_SIZE } = options;
   let prefix = options.prefix?.length ? options.prefix : undefined;
-  let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    if (options.onDone) options.onDone();
-    else handle.close();
-  };
   const action = `Cannot read from ${handle.label}`;
   const lib = libc();
-  const respond = (
-    controller: ReadableByteStreamController,
-    request: ReadableStreamBYOBRequest,
-    n: number,
-  ) => {
-    if (n === 0) {
-      finish();
-      controller.close();
-      request.respond(0);
-    } else {
-      request.respond(n);
-    }
-  };
-  return new ReadableStream({
-    type: "bytes",
-    autoAllocateChunkSize: chunkSize,
-    pull(controller) {
-      const request = controller.byobRequest!;
-      const view = request.view!;
-      const bytes = new Uint8Array(
-        view.buffer,
-        view.byteOffset,
-        view.byteLength,
-      );
+  return byteReadable({
+    tryRead(bytes) {
       if (prefix) {
         const n = Math.min(prefix.length, bytes.length);
         bytes.set(prefix.subarray(0, n));
         prefix = n < prefix.length ? prefix.subarray(n) : undefined;
-        return respond(controller, request, n);
+        return n;
       }
-      // Fast path: bytes are usually there; no promise is created for them.
-      if (!handle.closed) {
-        const n = Number(lib.read(handle.fd, bytes, BigInt(bytes.byteLength)));
-        if (n >= 0) return respond(controller, request, n);
-        const code = errno();
-        if (code !== E.EAGAIN && code !== E.EINTR) {
-          const error = osError(code, `${action} (fd ${handle.fd})`);
-          finish();
-          throw error;
-        }
+      if (handle.closed) return undefined; // read() reports BadResource
+      const n = Number(lib.read(handle.fd, bytes, BigInt(bytes.byteLength)));
+      if (n > 0) return n;
+      if (n === 0) return null;
+      const code = errno();
+      if (code !== E.EAGAIN && code !== E.EINTR) {
+        throw osError(code, `${action} (fd ${handle.fd})`);
       }
-      return readFd(handle, bytes, action).then(
-        (n) => respond(controller, request, n),
-        (error) => {
-          finish();
-          throw error;
-        },
-      );
+      return undefined;
     },
-    cancel() {
-      finish();
+    read: (bytes) =>
+      readFd(handle, bytes, action).then((n) => n === 0 ? null : n),
+    done: () => {
+      if (options.onDone) options.onDone();
+      else handle.close();
     },
-  });
+  }, options.chunkSize);
 }

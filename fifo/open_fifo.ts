@@ -161,10 +161,9 @@ export class Fifo implements Disposable {
 
   /** Gives up this process's copy after `spawn()` passed it to a child. */
   [HAND_OVER](): void {
-    if (this.#streams.used("read") || this.#streams.used("write")) {
-      throw new TypeError("Cannot hand over a FIFO whose stream is in use");
-    }
-    closeFd(this.#handle.detach("Cannot hand over the FIFO"));
+    this.#handle.handOver(
+      this.#streams.used("read") || this.#streams.used("write"),
+    );
   }
 }
 

@@ -1,12 +1,11 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
 import { C } from "../_ffi/constants.ts";
-import { describe } from "../_ffi/cstring.ts";
 import { check } from "../_ffi/errno.ts";
 import {
   checkPipeSize,
   closeFd,
-  fstat,
+  inspectFd,
   makePipe,
   setCloseOnExec,
   setNonBlocking,
@@ -42,13 +41,8 @@ export interface Pipe {
 
 const O_ACCMODE = 3;
 
-function adopt(fd: unknown, call: string, wantWrite: boolean): number {
-  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
-    throw new TypeError(
-      `${call}: fd must be a non-negative integer, got ${describe(fd)}`,
-    );
-  }
-  const info = fstat(fd, `${call}: cannot inspect fd ${fd}`);
+function adopt(fd: number, call: string, wantWrite: boolean): number {
+  const info = inspectFd(fd, call);
   if (info.kind !== "fifo") {
     throw new TypeError(`${call}: fd ${fd} is a ${info.kind}, not a pipe`);
   }
@@ -177,12 +171,7 @@ export class PipeReader implements Disposable {
 
   /** Gives up this process's copy after `spawn()` passed it to a child. */
   [HAND_OVER](): void {
-    if (this.#readable) {
-      throw new TypeError(
-        "Cannot hand over a pipe read end whose readable stream is in use",
-      );
-    }
-    closeFd(this.#handle.detach("Cannot hand over the pipe read end"));
+    this.#handle.handOver(this.#readable !== undefined);
   }
 }
 
@@ -289,12 +278,7 @@ export class PipeWriter implements Disposable {
 
   /** Gives up this process's copy after `spawn()` passed it to a child. */
   [HAND_OVER](): void {
-    if (this.#writable) {
-      throw new TypeError(
-        "Cannot hand over a pipe write end whose writable stream is in use",
-      );
-    }
-    closeFd(this.#handle.detach("Cannot hand over the pipe write end"));
+    this.#handle.handOver(this.#writable !== undefined);
   }
 }
 

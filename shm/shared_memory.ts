@@ -3,7 +3,7 @@
 import { C, IS_LINUX } from "../_ffi/constants.ts";
 import { cString, describe, toPath } from "../_ffi/cstring.ts";
 import { lastError } from "../_ffi/errno.ts";
-import { closeFd, fstat, setCloseOnExec } from "../_ffi/fd.ts";
+import { closeFd, fstat, inspectFd, setCloseOnExec } from "../_ffi/fd.ts";
 import { libc } from "../_ffi/libc.ts";
 import { Mapping } from "../_ffi/mmap.ts";
 import { checkModeBits, checkSize, posixName } from "../_ffi/names.ts";
@@ -378,12 +378,7 @@ export class SharedMemory implements Disposable {
     options: SharedMemoryOpenOptions = {},
   ): SharedMemory {
     const call = "SharedMemory.fromFd()";
-    if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
-      throw new TypeError(
-        `${call}: fd must be a non-negative integer, got ${describe(fd)}`,
-      );
-    }
-    const info = fstat(fd, `${call}: cannot inspect fd ${fd}`);
+    const info = inspectFd(fd, call);
     if (info.kind !== "file") {
       throw new TypeError(
         `${call}: fd ${fd} is a ${info.kind}, not shared memory or a regular file`,

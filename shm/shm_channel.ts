@@ -6,6 +6,7 @@ import { lastError } from "../_ffi/errno.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import type { Mapping } from "../_ffi/mmap.ts";
 import { checkModeBits, checkSize, posixName } from "../_ffi/names.ts";
+import { byteReadable } from "../_streams/byte_source.ts";
 import { checkChunk } from "../_streams/writable.ts";
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { createSegment, openSegment } from "./_segment.ts";
@@ -530,31 +531,13 @@ export class ShmChannel implements Disposable {
    * channel's reader.
    */
   get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= new ReadableStream({
-      type: "bytes",
-      autoAllocateChunkSize: 64 * 1024,
-      pull: (controller) => {
-        const request = controller.byobRequest!;
-        const view = request.view!;
-        const bytes = new Uint8Array(
-          view.buffer,
-          view.byteOffset,
-          view.byteLength,
-        );
-        const respond = (n: number | null) => {
-          if (n === null) {
-            controller.close();
-            request.respond(0);
-          } else {
-            request.respond(n);
-          }
-        };
+    return this.#readable ??= byteReadable({
+      tryRead: (bytes) => {
         this.#attach("reader");
-        const n = this.#tryRead(bytes);
-        if (n !== undefined) return respond(n);
-        return this.#readSlow(bytes).then(respond);
+        return this.#tryRead(bytes);
       },
-      cancel: () => this.close(),
+      read: (bytes) => this.#readSlow(bytes),
+      done: () => this.close(),
     });
   }
 

@@ -2,8 +2,7 @@
 // Internal: checking and taking ownership of an inherited socket fd.
 
 import { C } from "../_ffi/constants.ts";
-import { describe } from "../_ffi/cstring.ts";
-import { fstat, setCloseOnExec, setNonBlocking } from "../_ffi/fd.ts";
+import { inspectFd, setCloseOnExec, setNonBlocking } from "../_ffi/fd.ts";
 import { getIntOption } from "../_ffi/socket.ts";
 
 /** Names of socket types for messages. */
@@ -24,17 +23,12 @@ export function socketTypeName(type: number): string {
  * @throws {TypeError} Naming what the fd is, when it is not what is asked.
  */
 export function adoptSocket(
-  fd: unknown,
+  fd: number,
   type: number,
   call: string,
   listening = false,
 ): number {
-  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
-    throw new TypeError(
-      `${call}: fd must be a non-negative integer, got ${describe(fd)}`,
-    );
-  }
-  const info = fstat(fd, `${call}: cannot inspect fd ${fd}`);
+  const info = inspectFd(fd, call);
   if (info.kind !== "socket") {
     throw new TypeError(`${call}: fd ${fd} is a ${info.kind}, not a socket`);
   }

@@ -92,3 +92,20 @@ export function checkMode(mode: unknown, call: string): void {
     );
   }
 }
+
+/** The inode of the socket file at `path`, to recognise it later (or null). */
+export function socketInode(path: string): bigint | null {
+  return statPath(cString(path), `cannot inspect ${JSON.stringify(path)}`)
+    ?.ino ?? null;
+}
+
+/**
+ * Removes the socket file at `path` if it is still the one with inode `ino`:
+ * another process may have bound the path since, and its file stays.
+ */
+export function removeOurSocket(path: string | null, ino: bigint | null): void {
+  if (path === null || ino === null) return;
+  const cpath = cString(path);
+  const now = statPath(cpath, `cannot inspect ${JSON.stringify(path)}`);
+  if (now?.kind === "socket" && now.ino === ino) libc().unlink(cpath);
+}

@@ -2,11 +2,16 @@
 
 import { C } from "../_ffi/constants.ts";
 import { cString, describe } from "../_ffi/cstring.ts";
-import { statPath } from "../_ffi/fd.ts";
 import { libc } from "../_ffi/libc.ts";
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { sockaddrUn } from "../_ffi/socket.ts";
-import { applySocketMode, checkMode, clearStaleSocket } from "./_unix_path.ts";
+import {
+  applySocketMode,
+  checkMode,
+  clearStaleSocket,
+  removeOurSocket,
+  socketInode,
+} from "./_unix_path.ts";
 
 /** Options of {@linkcode listen} for a Unix socket. */
 export interface UnixListenOptions {
@@ -86,7 +91,7 @@ export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {
     this.#listener = listener;
     this.#path = path;
     if (path !== null) {
-      this.#ino = statPath(cString(path), "listen()")?.ino ?? null;
+      this.#ino = socketInode(path);
       if (unlinkOnExit) {
         this.#forgetExit = unlinkAtExit(
           path,
@@ -148,11 +153,7 @@ export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {
     } catch {
       // Already closed by Deno.
     }
-    if (this.#path !== null && this.#ino !== null) {
-      const cpath = cString(this.#path);
-      const now = statPath(cpath, "SocketListener.close()");
-      if (now?.kind === "socket" && now.ino === this.#ino) libc().unlink(cpath);
-    }
+    removeOurSocket(this.#path, this.#ino);
     this.#forgetExit?.();
   }
 

@@ -2,7 +2,6 @@
 
 import { C } from "../_ffi/constants.ts";
 import { describe } from "../_ffi/cstring.ts";
-import { closeFd } from "../_ffi/fd.ts";
 import { FdHandle, HAND_OVER } from "../_ffi/handle.ts";
 import {
   checkFdList,
@@ -274,12 +273,9 @@ export class SocketEnd implements Disposable {
 
   /** Gives up this process's copy after `spawn()` passed it to a child. */
   [HAND_OVER](): void {
-    if (this.#streams.used("read") || this.#streams.used("write")) {
-      throw new TypeError(
-        "Cannot hand over a socket end whose stream is in use",
-      );
-    }
-    closeFd(this.#handle.detach("Cannot hand over the socket end"));
+    this.#handle.handOver(
+      this.#streams.used("read") || this.#streams.used("write"),
+    );
   }
 }
 

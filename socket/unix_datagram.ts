@@ -3,7 +3,7 @@
 import { C, E } from "../_ffi/constants.ts";
 import { cString, describe } from "../_ffi/cstring.ts";
 import { lastError, osError } from "../_ffi/errno.ts";
-import { closeFd, statPath } from "../_ffi/fd.ts";
+import { closeFd } from "../_ffi/fd.ts";
 import { FdHandle } from "../_ffi/handle.ts";
 import { libc } from "../_ffi/libc.ts";
 import { delay, type WaitOptions } from "../_ffi/poll.ts";
@@ -22,7 +22,13 @@ import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { checkTimeout } from "../_ffi/names.ts";
 import { checkChunk } from "../_streams/writable.ts";
 import { adoptSocket } from "./_adopt.ts";
-import { applySocketMode, checkMode, clearStaleSocket } from "./_unix_path.ts";
+import {
+  applySocketMode,
+  checkMode,
+  clearStaleSocket,
+  removeOurSocket,
+  socketInode,
+} from "./_unix_path.ts";
 
 /** A datagram received by {@linkcode UnixDatagram}. */
 export interface Datagram {
@@ -121,9 +127,7 @@ export class UnixDatagram implements Disposable {
     );
     this.#path = path;
     this.#max = max;
-    if (path !== null) {
-      this.#ino = statPath(cString(path), "UnixDatagram")?.ino ?? null;
-    }
+    if (path !== null) this.#ino = socketInode(path);
   }
 
   /**
@@ -359,12 +363,7 @@ export class UnixDatagram implements Disposable {
   close(): void {
     if (this.#handle.closed) return;
     this.#handle.close();
-    if (this.#path !== null && this.#ino !== null) {
-      const cpath = cString(this.#path);
-      const now = statPath(cpath, "UnixDatagram.close()");
-      // Only our own file: another process may have bound the path since.
-      if (now?.kind === "socket" && now.ino === this.#ino) libc().unlink(cpath);
-    }
+    removeOurSocket(this.#path, this.#ino);
     this.#forgetExit?.();
   }
 
