@@ -105,7 +105,21 @@ export function getIntOption(
   return value[0]!;
 }
 
-/** Credentials of the peer process of a connected AF_UNIX socket. */
+/**
+ * Credentials of the peer process of a connected AF_UNIX socket.
+ *
+ * @example Who is on the other side
+ * ```ts
+ * import { type PeerCredentials, socketPair } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const [a, b] = socketPair();
+ * const peer: PeerCredentials = a.peerCredentials();
+ * assertEquals(peer.pid, Deno.pid); // a pair's peer is its creator
+ * a.close();
+ * b.close();
+ * ```
+ */
 export interface PeerCredentials {
   /** Process id of the peer (when it connected or created the pair). */
   pid: number;

@@ -7,7 +7,21 @@ import { describe } from "../_ffi/cstring.ts";
 import { readFd } from "./readable.ts";
 import { checkChunk, writeAll } from "./writable.ts";
 
-/** Options of the low-level `read()` and `write()` of handles. */
+/**
+ * Options of the low-level `read()` and `write()` of handles.
+ *
+ * @example Give up a read after a while
+ * ```ts
+ * import { type IoOptions, pipe } from "@posix/ipc/pipe";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const { reader, writer } = pipe();
+ * const options: IoOptions = { signal: AbortSignal.timeout(10) };
+ * await assertRejects(() => reader.read(new Uint8Array(8), options), DOMException);
+ * reader.close();
+ * writer.close();
+ * ```
+ */
 export interface IoOptions {
   /** Aborting rejects a pending wait with the signal's reason. */
   signal?: AbortSignal;

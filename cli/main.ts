@@ -28,7 +28,7 @@ import { MessageQueue } from "../mq/mod.ts";
 import { Semaphore } from "../sem/mod.ts";
 import { SharedMemory } from "../shm/mod.ts";
 import { type IpcObject, isStale, type Kind, KINDS, scan } from "./_scan.ts";
-import { bench, BENCH_HELP } from "./_bench/run.ts";
+import { bench } from "./_bench/run.ts";
 
 const USAGE = `usage: ipc <command> [options]
 
@@ -285,7 +285,5 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
 }
-
-export { BENCH_HELP };
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

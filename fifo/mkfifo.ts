@@ -4,7 +4,21 @@ import { cString, describe, toPath } from "../_ffi/cstring.ts";
 import { lastError } from "../_ffi/errno.ts";
 import { libc } from "../_ffi/libc.ts";
 
-/** Options of {@linkcode mkfifo}. */
+/**
+ * Options of {@linkcode mkfifo}.
+ *
+ * @example An owner-only FIFO
+ * ```ts
+ * import { mkfifo, type MkfifoOptions } from "@posix/ipc/fifo";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * const options: MkfifoOptions = { mode: 0o600 };
+ * await mkfifo(`${dir}/private`, options);
+ * assertEquals(Deno.statSync(`${dir}/private`).mode! & 0o777, 0o600);
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
 export interface MkfifoOptions {
   /**
    * Permission bits of the FIFO. When given, they are applied exactly (with

@@ -17,7 +17,21 @@ import { delay, waitFd, waitFds } from "../_ffi/poll.ts";
 import { FdStreams } from "../_streams/duplex.ts";
 import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
 
-/** Options of {@linkcode openFifo}. */
+/**
+ * Options of {@linkcode openFifo}.
+ *
+ * @example Wait at most 50 ms for a writer
+ * ```ts
+ * import { mkfifo, openFifo, type OpenFifoOptions } from "@posix/ipc/fifo";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * await mkfifo(`${dir}/f`);
+ * const options: OpenFifoOptions = { read: true, timeout: 50 };
+ * await assertRejects(() => openFifo(`${dir}/f`, options), Deno.errors.TimedOut);
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
 export interface OpenFifoOptions {
   /** Open for reading: resolves once a writer has opened the FIFO. */
   read?: boolean;

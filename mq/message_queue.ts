@@ -16,7 +16,20 @@ import {
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { checkChunk } from "../_streams/writable.ts";
 
-/** Options of {@linkcode MessageQueue.open}. */
+/**
+ * Options of {@linkcode MessageQueue.open}.
+ *
+ * @example A small queue for sending
+ * ```ts
+ * import { MessageQueue, type MessageQueueOpenOptions } from "@posix/ipc/mq";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * const options: MessageQueueOpenOptions = { create: true, write: true, maxMessages: 4, messageSize: 128, unlinkOnClose: true };
+ * using queue = MessageQueue.open(name, options);
+ * assertEquals(queue.attributes.messageSize, 128);
+ * ```
+ */
 export interface MessageQueueOpenOptions {
   /** Create the queue if it does not exist. Default false. */
   create?: boolean;
@@ -44,7 +57,21 @@ export interface MessageQueueOpenOptions {
   unlinkOnExit?: boolean;
 }
 
-/** Options of {@linkcode MessageQueue.send}. */
+/**
+ * Options of {@linkcode MessageQueue.send}.
+ *
+ * @example An urgent message
+ * ```ts
+ * import { MessageQueue, type MessageQueueSendOptions } from "@posix/ipc/mq";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using queue = MessageQueue.open(name, { create: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * const options: MessageQueueSendOptions = { priority: 10, timeout: 1000 };
+ * await queue.send(new Uint8Array([1]), options);
+ * assertEquals((await queue.receive()).priority, 10);
+ * ```
+ */
 export interface MessageQueueSendOptions {
   /** Priority from 0 to 32767; higher is received first. Default 0. */
   priority?: number;
@@ -54,7 +81,20 @@ export interface MessageQueueSendOptions {
   timeout?: number;
 }
 
-/** Options of {@linkcode MessageQueue.receive}. */
+/**
+ * Options of {@linkcode MessageQueue.receive}.
+ *
+ * @example Wait at most 10 ms
+ * ```ts
+ * import { MessageQueue, type MessageQueueReceiveOptions } from "@posix/ipc/mq";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using queue = MessageQueue.open(name, { create: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * const options: MessageQueueReceiveOptions = { timeout: 10 };
+ * await assertRejects(() => queue.receive(options), Deno.errors.TimedOut);
+ * ```
+ */
 export interface MessageQueueReceiveOptions {
   /** Aborting stops waiting; no message is consumed. */
   signal?: AbortSignal;
@@ -62,7 +102,21 @@ export interface MessageQueueReceiveOptions {
   timeout?: number;
 }
 
-/** A message received by {@linkcode MessageQueue.receive}. */
+/**
+ * A message received by {@linkcode MessageQueue.receive}.
+ *
+ * @example Data and priority
+ * ```ts
+ * import { MessageQueue, type QueueMessage } from "@posix/ipc/mq";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using queue = MessageQueue.open(name, { create: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * await queue.send(new TextEncoder().encode("job"), { priority: 3 });
+ * const message: QueueMessage = await queue.receive();
+ * assertEquals([new TextDecoder().decode(message.data), message.priority], ["job", 3]);
+ * ```
+ */
 export interface QueueMessage {
   /** The bytes, exactly as sent. */
   data: Uint8Array;
@@ -70,7 +124,21 @@ export interface QueueMessage {
   priority: number;
 }
 
-/** A queue's attributes (`mq_getattr`). */
+/**
+ * A queue's attributes (`mq_getattr`).
+ *
+ * @example How full is the queue?
+ * ```ts
+ * import { MessageQueue, type MessageQueueAttributes } from "@posix/ipc/mq";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using queue = MessageQueue.open(name, { create: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * await queue.send(new Uint8Array(1));
+ * const attributes: MessageQueueAttributes = queue.attributes;
+ * assertEquals(attributes, { maxMessages: 4, messageSize: 64, currentMessages: 1 });
+ * ```
+ */
 export interface MessageQueueAttributes {
   /** Most messages the queue holds. */
   maxMessages: number;

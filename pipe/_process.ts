@@ -18,13 +18,50 @@ import { errno, libc } from "../_ffi/libc.ts";
 import { waitFd } from "../_ffi/poll.ts";
 import { signalName, signalNumber } from "../_ffi/signals.ts";
 
-/** What a child's stdio or extra fd is connected to. */
+/**
+ * What a child's stdio or extra fd is connected to.
+ *
+ * @example A raw fd or a handle
+ * ```ts
+ * import { type FdSource, pipe, spawn } from "@posix/ipc/pipe";
+ *
+ * const { reader, writer } = pipe();
+ * const source: FdSource = writer; // or a raw number, e.g. writer.fd
+ * await spawn("sh", { args: ["-c", "echo hi >&3"], fds: { 3: source } }).status;
+ * reader.close();
+ * ```
+ */
 export type FdSource = number | { readonly fd: number };
 
-/** A stdio setting of `spawn()`. */
+/**
+ * A stdio setting of `spawn()`.
+ *
+ * @example Discard a child's output
+ * ```ts
+ * import { spawn, type StdioOption } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const quiet: StdioOption = "null";
+ * const status = await spawn("echo", { args: ["unseen"], stdout: quiet }).status;
+ * assertEquals(status.code, 0);
+ * ```
+ */
 export type StdioOption = "piped" | "inherit" | "null" | FdSource;
 
-/** The exit status of a child process. */
+/**
+ * The exit status of a child process.
+ *
+ * @example Exit codes and signals
+ * ```ts
+ * import { type ChildStatus, spawn } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const child = spawn("sleep", { args: ["10"] });
+ * child.kill("SIGKILL");
+ * const status: ChildStatus = await child.status;
+ * assertEquals(status, { success: false, code: 137, signal: "SIGKILL" });
+ * ```
+ */
 export interface ChildStatus {
   /** True when the child exited with code 0. */
   success: boolean;

@@ -5,7 +5,18 @@ import { fdLink, fstat, openFdsFrom } from "../_ffi/fd.ts";
 import { libc } from "../_ffi/libc.ts";
 import { getIntOption } from "../_ffi/socket.ts";
 
-/** What an inherited descriptor is. */
+/**
+ * What an inherited descriptor is.
+ *
+ * @example Pick the pipes
+ * ```ts
+ * import { inheritedFds, type InheritedFdKind } from "@posix/ipc/pipe";
+ *
+ * const wanted: InheritedFdKind = "pipe";
+ * const pipes = inheritedFds().filter((f) => f.kind === wanted);
+ * console.log(pipes.map((f) => f.fd));
+ * ```
+ */
 export type InheritedFdKind =
   | "pipe"
   | "fifo"
@@ -17,7 +28,17 @@ export type InheritedFdKind =
   | "character-device"
   | "other";
 
-/** Socket details of an inherited socket. */
+/**
+ * Socket details of an inherited socket.
+ *
+ * @example Find inherited listening sockets
+ * ```ts
+ * import { inheritedFds, type InheritedSocket } from "@posix/ipc/pipe";
+ *
+ * const isListening = (s: InheritedSocket | undefined) => s?.listening === true;
+ * console.log(inheritedFds().filter((f) => isListening(f.socket)).map((f) => f.fd));
+ * ```
+ */
 export interface InheritedSocket {
   /** `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`. */
   type: "stream" | "datagram" | "seqpacket" | "other";
@@ -27,7 +48,17 @@ export interface InheritedSocket {
   listening: boolean;
 }
 
-/** One descriptor from {@linkcode inheritedFds}. */
+/**
+ * One descriptor from {@linkcode inheritedFds}.
+ *
+ * @example What each descriptor is
+ * ```ts
+ * import { type InheritedFd, inheritedFds } from "@posix/ipc/pipe";
+ *
+ * const list: InheritedFd[] = inheritedFds();
+ * for (const f of list) console.log(f.fd, f.kind, f.readable ? "r" : "-", f.writable ? "w" : "-", f.target);
+ * ```
+ */
 export interface InheritedFd {
   /** The descriptor number. */
   fd: number;

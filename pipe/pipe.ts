@@ -19,7 +19,22 @@ import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
 
 export type { IoOptions };
 
-/** Options of {@linkcode pipe}. */
+/**
+ * Options of {@linkcode pipe}.
+ *
+ * @example A 1 MiB pipe
+ * ```ts
+ * import { pipe, type PipeOptions } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: PipeOptions = { size: 1 << 20 };
+ * const { reader, writer } = pipe(options);
+ * // 1 MiB fits without a reader.
+ * assertEquals(await writer.write(new Uint8Array(1 << 20)), 1 << 20);
+ * writer.close();
+ * reader.close();
+ * ```
+ */
 export interface PipeOptions {
   /**
    * Kernel buffer size of the pipe in bytes (`F_SETPIPE_SZ`, Linux only). The
@@ -31,7 +46,20 @@ export interface PipeOptions {
   size?: number;
 }
 
-/** The two ends of a pipe made by {@linkcode pipe}. */
+/**
+ * The two ends of a pipe made by {@linkcode pipe}.
+ *
+ * @example Both ends of a pipe
+ * ```ts
+ * import { type Pipe, pipe } from "@posix/ipc/pipe";
+ * import { assert } from "@std/assert";
+ *
+ * const ends: Pipe = pipe();
+ * assert(ends.reader.fd >= 0 && ends.writer.fd >= 0);
+ * ends.reader.close();
+ * ends.writer.close();
+ * ```
+ */
 export interface Pipe {
   /** The read end. */
   reader: PipeReader;

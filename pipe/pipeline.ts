@@ -16,7 +16,23 @@ import {
 } from "./_process.ts";
 import { PipeReader, PipeWriter } from "./pipe.ts";
 
-/** Options of {@linkcode pipeline}. */
+/**
+ * Options of {@linkcode pipeline}.
+ *
+ * @example Feed a pipeline
+ * ```ts
+ * import { pipeline, type PipelineOptions } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: PipelineOptions = { stdin: "piped", stdout: "piped", stderr: "null" };
+ * const p = pipeline([["sort"], ["uniq"]], options);
+ * const w = p.stdin.getWriter();
+ * await w.write(new TextEncoder().encode("b\na\nb\n"));
+ * await w.close();
+ * assertEquals(await new Response(p.stdout).text(), "a\nb\n");
+ * await p.status;
+ * ```
+ */
 export interface PipelineOptions {
   /** The first stage's stdin, as in `spawn()` (default `"inherit"`). */
   stdin?: StdioOption;

@@ -17,7 +17,24 @@ import { PipeReader, PipeWriter } from "./pipe.ts";
 
 export type { ChildStatus, FdSource, StdioOption };
 
-/** Options of {@linkcode spawn}, shaped like `Deno.CommandOptions`. */
+/**
+ * Options of {@linkcode spawn}, shaped like `Deno.CommandOptions`.
+ *
+ * @example Environment, working directory and stdio
+ * ```ts
+ * import { spawn, type SpawnOptions } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: SpawnOptions = {
+ *   args: ["-c", 'printf "%s in %s" "$GREETING" "$(pwd)"'],
+ *   cwd: "/",
+ *   env: { GREETING: "hello" },
+ *   stdout: "piped",
+ * };
+ * const { stdout } = await spawn("sh", options).output();
+ * assertEquals(new TextDecoder().decode(stdout), "hello in /");
+ * ```
+ */
 export interface SpawnOptions {
   /** Arguments after the command name. */
   args?: readonly string[];
@@ -48,7 +65,19 @@ export interface SpawnOptions {
   signal?: AbortSignal;
 }
 
-/** The result of {@linkcode ChildProcess.output}: the status and the collected output. */
+/**
+ * The result of {@linkcode ChildProcess.output}: the status and the collected output.
+ *
+ * @example Status and output together
+ * ```ts
+ * import { spawn, type SpawnOutput } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const child = spawn("sh", { args: ["-c", "echo err >&2; exit 2"], stdout: "piped", stderr: "piped" });
+ * const out: SpawnOutput = await child.output();
+ * assertEquals([out.code, new TextDecoder().decode(out.stderr)], [2, "err\n"]);
+ * ```
+ */
 export interface SpawnOutput extends ChildStatus {
   /** Everything the child wrote to stdout (when piped). */
   readonly stdout: Uint8Array;

@@ -8,7 +8,18 @@ import { errno, libc } from "../_ffi/libc.ts";
 import { delay } from "../_ffi/poll.ts";
 import { checkModeBits, checkTimeout } from "../_ffi/names.ts";
 
-/** Options of {@linkcode Lock.open}. */
+/**
+ * Options of {@linkcode Lock.open}.
+ *
+ * @example Only an existing lock file
+ * ```ts
+ * import { Lock, type LockOpenOptions } from "@posix/ipc/sem";
+ * import { assertThrows } from "@std/assert";
+ *
+ * const options: LockOpenOptions = { create: false };
+ * assertThrows(() => Lock.open(`${Deno.makeTempDirSync()}/missing.lock`, options), Deno.errors.NotFound);
+ * ```
+ */
 export interface LockOpenOptions {
   /** Create the lock file if missing. Default true. */
   create?: boolean;
@@ -16,7 +27,20 @@ export interface LockOpenOptions {
   mode?: number;
 }
 
-/** Options of {@linkcode Lock.acquire}. */
+/**
+ * Options of {@linkcode Lock.acquire}.
+ *
+ * @example A shared lock, with a timeout
+ * ```ts
+ * import { Lock, type LockAcquireOptions } from "@posix/ipc/sem";
+ * import { assert } from "@std/assert";
+ *
+ * using lock = Lock.open(`${Deno.makeTempDirSync()}/data.lock`);
+ * const options: LockAcquireOptions = { shared: true, timeout: 1000 };
+ * using _held = await lock.acquire(options);
+ * assert(lock.held);
+ * ```
+ */
 export interface LockAcquireOptions {
   /** Aborting rejects with the signal's reason; the lock is not taken. */
   signal?: AbortSignal;
@@ -26,7 +50,20 @@ export interface LockAcquireOptions {
   shared?: boolean;
 }
 
-/** A held {@linkcode Lock}: disposing it unlocks. */
+/**
+ * A held {@linkcode Lock}: disposing it unlocks.
+ *
+ * @example Unlock early
+ * ```ts
+ * import { Lock, type LockGuard } from "@posix/ipc/sem";
+ * import { assert } from "@std/assert";
+ *
+ * using lock = Lock.open(`${Deno.makeTempDirSync()}/app.lock`);
+ * const guard: LockGuard = await lock.acquire();
+ * guard.release();
+ * assert(!lock.held);
+ * ```
+ */
 export interface LockGuard extends Disposable {
   /** Unlocks (once; later calls do nothing). */
   release(): void;

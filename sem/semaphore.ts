@@ -7,7 +7,20 @@ import { errno, libc } from "../_ffi/libc.ts";
 import { checkModeBits, checkTimeout, posixName } from "../_ffi/names.ts";
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
 
-/** Options of {@linkcode Semaphore.open}. */
+/**
+ * Options of {@linkcode Semaphore.open}.
+ *
+ * @example A counting semaphore for 3 slots
+ * ```ts
+ * import { Semaphore, type SemaphoreOpenOptions } from "@posix/ipc/sem";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * const options: SemaphoreOpenOptions = { create: true, exclusive: true, initial: 3, mode: 0o600, unlinkOnClose: true };
+ * using slots = Semaphore.open(name, options);
+ * assertEquals(slots.value, 3);
+ * ```
+ */
 export interface SemaphoreOpenOptions {
   /** Create the semaphore if it does not exist. Default false. */
   create?: boolean;
@@ -29,7 +42,20 @@ export interface SemaphoreOpenOptions {
   unlinkOnExit?: boolean;
 }
 
-/** Options of {@linkcode Semaphore.wait}. */
+/**
+ * Options of {@linkcode Semaphore.wait}.
+ *
+ * @example Wait at most 10 ms
+ * ```ts
+ * import { Semaphore, type SemaphoreWaitOptions } from "@posix/ipc/sem";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using sem = Semaphore.open(name, { create: true, unlinkOnClose: true });
+ * const options: SemaphoreWaitOptions = { timeout: 10 };
+ * await assertRejects(() => sem.wait(options), Deno.errors.TimedOut);
+ * ```
+ */
 export interface SemaphoreWaitOptions {
   /** Aborting rejects with the signal's reason; nothing is consumed. */
   signal?: AbortSignal;
@@ -37,16 +63,50 @@ export interface SemaphoreWaitOptions {
   timeout?: number;
 }
 
-/** What {@linkcode Semaphore.acquire} returns: posts once when disposed. */
+/**
+ * What {@linkcode Semaphore.acquire} returns: posts once when disposed.
+ *
+ * @example Release early
+ * ```ts
+ * import { Semaphore, type SemaphoreGuard } from "@posix/ipc/sem";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using mutex = Semaphore.open(name, { create: true, initial: 1, unlinkOnClose: true });
+ * const guard: SemaphoreGuard = await mutex.acquire();
+ * guard.release(); // posts now; the later dispose does nothing
+ * assertEquals(mutex.value, 1);
+ * ```
+ */
 export interface SemaphoreGuard extends Disposable {
   /** Posts the semaphore (once; later calls do nothing). */
   release(): void;
 }
 
-/** The largest value a semaphore can hold on this system. */
+/**
+ * The largest value a semaphore can hold on this system.
+ *
+ * @example The largest value
+ * ```ts
+ * import { SEM_VALUE_MAX } from "@posix/ipc/sem";
+ * import { assert } from "@std/assert";
+ *
+ * assert(SEM_VALUE_MAX >= 32767);
+ * ```
+ */
 export const SEM_VALUE_MAX: number = C.SEM_VALUE_MAX;
 
-/** Most pool threads parked in `sem_timedwait` at once, across all semaphores of this process. */
+/**
+ * Most pool threads parked in `sem_timedwait` at once, across all semaphores of this process.
+ *
+ * @example The thread budget of waits
+ * ```ts
+ * import { MAX_PARKED_THREADS } from "@posix/ipc/sem";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(MAX_PARKED_THREADS, 8);
+ * ```
+ */
 export const MAX_PARKED_THREADS = 8;
 /** Length of one `sem_timedwait` slice. */
 const SLICE_MS = 50;

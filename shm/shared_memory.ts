@@ -10,7 +10,20 @@ import { checkModeBits, checkSize, posixName } from "../_ffi/names.ts";
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { createSegment, openSegment } from "./_segment.ts";
 
-/** Options of {@linkcode SharedMemory.create}. */
+/**
+ * Options of {@linkcode SharedMemory.create}.
+ *
+ * @example An exclusive, group-readable segment
+ * ```ts
+ * import { SharedMemory, type SharedMemoryCreateOptions } from "@posix/ipc/shm";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * const options: SharedMemoryCreateOptions = { size: 4096, mode: 0o640, exclusive: true, unlinkOnClose: true };
+ * using shm = SharedMemory.create(name, options);
+ * assertEquals(Deno.statSync(`/dev/shm${name}`).mode! & 0o777, 0o640);
+ * ```
+ */
 export interface SharedMemoryCreateOptions {
   /** Size in bytes (a positive integer). */
   size: number;
@@ -30,7 +43,22 @@ export interface SharedMemoryCreateOptions {
   unlinkOnExit?: boolean;
 }
 
-/** Options of {@linkcode SharedMemory.open}. */
+/**
+ * Options of {@linkcode SharedMemory.open}.
+ *
+ * @example Map another process's segment read-only
+ * ```ts
+ * import { SharedMemory, type SharedMemoryOpenOptions } from "@posix/ipc/shm";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using owner = SharedMemory.create(name, { size: 16, unlinkOnClose: true });
+ * new Uint8Array(owner.buffer)[0] = 7;
+ * const options: SharedMemoryOpenOptions = { readOnly: true };
+ * using view = SharedMemory.open(name, options);
+ * assertEquals(new Uint8Array(view.buffer)[0], 7);
+ * ```
+ */
 export interface SharedMemoryOpenOptions {
   /**
    * Map for reading only. The mapping is then private copy-on-write: a write
@@ -41,7 +69,19 @@ export interface SharedMemoryOpenOptions {
   readOnly?: boolean;
 }
 
-/** Options of {@linkcode SharedMemory.fromFile}. */
+/**
+ * Options of {@linkcode SharedMemory.fromFile}.
+ *
+ * @example Create and map a 1 MiB file
+ * ```ts
+ * import { SharedMemory, type SharedMemoryFileOptions } from "@posix/ipc/shm";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: SharedMemoryFileOptions = { create: true, size: 1 << 20, mode: 0o600 };
+ * using file = SharedMemory.fromFile(`${Deno.makeTempDirSync()}/state.bin`, options);
+ * assertEquals(file.size, 1 << 20);
+ * ```
+ */
 export interface SharedMemoryFileOptions {
   /** Size to map; the file is extended (never shrunk) to it. Default: the file's size. */
   size?: number;

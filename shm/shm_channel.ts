@@ -57,14 +57,38 @@ const W = {
 } as const;
 const WRITER_CLOSED = 1;
 const READER_CLOSED = 2;
-/** Most bytes a channel can buffer. */
+/**
+ * Most bytes a channel can buffer.
+ *
+ * @example The largest ring
+ * ```ts
+ * import { MAX_CAPACITY } from "@posix/ipc/shm";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(MAX_CAPACITY, 1 << 30);
+ * ```
+ */
 export const MAX_CAPACITY = 1 << 30;
 /** Spin this long on the other side's progress before sleeping in futex(2). */
 const SPIN_MS = 0.05;
 /** Futex sleeps are sliced so that a dead peer is noticed. */
 const SLICE_NS = 250_000_000n;
 
-/** Options of {@linkcode ShmChannel.create}. */
+/**
+ * Options of {@linkcode ShmChannel.create}.
+ *
+ * @example A 4 MiB ring, removed at exit
+ * ```ts
+ * import { ShmChannel, type ShmChannelCreateOptions } from "@posix/ipc/shm";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * const options: ShmChannelCreateOptions = { capacity: 4 << 20, mode: 0o600, unlinkOnExit: true };
+ * using channel = ShmChannel.create(name, options);
+ * assertEquals(channel.capacity, 4 << 20);
+ * channel.unlink();
+ * ```
+ */
 export interface ShmChannelCreateOptions {
   /** Bytes the ring buffers (1 to 2^30). Larger rings mean fewer waits. */
   capacity: number;
@@ -80,7 +104,21 @@ export interface ShmChannelCreateOptions {
   unlinkOnExit?: boolean;
 }
 
-/** Options of the low-level {@linkcode ShmChannel.read} and {@linkcode ShmChannel.write}. */
+/**
+ * Options of the low-level {@linkcode ShmChannel.read} and {@linkcode ShmChannel.write}.
+ *
+ * @example Give up a read
+ * ```ts
+ * import { ShmChannel, type ShmChannelIoOptions } from "@posix/ipc/shm";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using channel = ShmChannel.create(name, { capacity: 1024 });
+ * channel.unlink();
+ * const options: ShmChannelIoOptions = { signal: AbortSignal.timeout(20) };
+ * await assertRejects(() => channel.read(new Uint8Array(8), options), DOMException);
+ * ```
+ */
 export interface ShmChannelIoOptions {
   /** Aborting rejects the wait with the signal's reason. */
   signal?: AbortSignal;

@@ -3,7 +3,18 @@
 import { checkTimeout } from "../_ffi/names.ts";
 import { keepAlive, listenable } from "./_names.ts";
 
-/** Options of {@linkcode nextSignal}. */
+/**
+ * Options of {@linkcode nextSignal}.
+ *
+ * @example Wait at most 20 ms
+ * ```ts
+ * import { nextSignal, type NextSignalOptions } from "@posix/ipc/signal";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const options: NextSignalOptions = { timeout: 20 };
+ * await assertRejects(() => nextSignal("SIGUSR2", options), Deno.errors.TimedOut);
+ * ```
+ */
 export interface NextSignalOptions {
   /** Aborting rejects with the signal's reason. */
   signal?: AbortSignal;

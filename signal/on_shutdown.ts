@@ -5,7 +5,17 @@ import { describe } from "../_ffi/cstring.ts";
 import { addShutdown } from "../_ffi/shutdown.ts";
 import { listenable } from "./_names.ts";
 
-/** Options of {@linkcode onShutdown}. */
+/**
+ * Options of {@linkcode onShutdown}.
+ *
+ * @example Only SIGTERM, within 5 seconds
+ * ```ts
+ * import { onShutdown, type OnShutdownOptions } from "@posix/ipc/signal";
+ *
+ * const options: OnShutdownOptions = { signals: ["SIGTERM"], timeout: 5000 };
+ * using _registration = onShutdown(() => console.log("cleaning up"), options);
+ * ```
+ */
 export interface OnShutdownOptions {
   /** The signals that start the shutdown. Default `["SIGINT", "SIGTERM"]`. */
   signals?: Deno.Signal[];

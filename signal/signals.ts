@@ -2,7 +2,18 @@
 
 import { keepAlive, listenable } from "./_names.ts";
 
-/** Options of {@linkcode signals}. */
+/**
+ * Options of {@linkcode signals}.
+ *
+ * @example Listen until aborted
+ * ```ts
+ * import { signals, type SignalsOptions } from "@posix/ipc/signal";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: SignalsOptions = { signal: AbortSignal.timeout(20), bufferSize: 16 };
+ * assertEquals(await Array.fromAsync(signals("SIGUSR1", options)), []);
+ * ```
+ */
 export interface SignalsOptions {
   /** Aborting ends the stream (and removes the listeners). */
   signal?: AbortSignal;

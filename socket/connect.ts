@@ -4,7 +4,19 @@ import { checkTimeout } from "../_ffi/names.ts";
 import { describe } from "../_ffi/cstring.ts";
 import { sockaddrUn } from "../_ffi/socket.ts";
 
-/** Options of {@linkcode connect} for a Unix socket. */
+/**
+ * Options of {@linkcode connect} for a Unix socket.
+ *
+ * @example Connect with a timeout
+ * ```ts
+ * import { connect, listen, type UnixConnectOptions } from "@posix/ipc/socket";
+ *
+ * const path = `${Deno.makeTempDirSync()}/s.sock`;
+ * using _listener = listen({ path });
+ * const options: UnixConnectOptions = { path, timeout: 1000 };
+ * (await connect(options)).close();
+ * ```
+ */
 export interface UnixConnectOptions {
   /** Filesystem path of the socket. */
   path: string;
@@ -14,7 +26,18 @@ export interface UnixConnectOptions {
   timeout?: number;
 }
 
-/** Options of {@linkcode connect} for TCP. */
+/**
+ * Options of {@linkcode connect} for TCP.
+ *
+ * @example Connect to a TCP port
+ * ```ts
+ * import { connect, listen, type TcpConnectOptions } from "@posix/ipc/socket";
+ *
+ * using listener = listen({ port: 0, hostname: "127.0.0.1" });
+ * const options: TcpConnectOptions = { port: (listener.addr as Deno.NetAddr).port, timeout: 1000 };
+ * (await connect(options)).close();
+ * ```
+ */
 export interface TcpConnectOptions {
   /** Port to connect to. */
   port: number;
@@ -26,7 +49,19 @@ export interface TcpConnectOptions {
   timeout?: number;
 }
 
-/** Options of {@linkcode connect}: a Unix path or a TCP port. */
+/**
+ * Options of {@linkcode connect}: a Unix path or a TCP port.
+ *
+ * @example Either kind
+ * ```ts
+ * import { connect, type ConnectOptions, listen } from "@posix/ipc/socket";
+ *
+ * const path = `${Deno.makeTempDirSync()}/s.sock`;
+ * using _listener = listen({ path });
+ * const where: ConnectOptions = Math.random() < 2 ? { path } : { port: 80 };
+ * (await connect(where)).close();
+ * ```
+ */
 export type ConnectOptions = UnixConnectOptions | TcpConnectOptions;
 
 function rewrap(error: unknown, target: string): unknown {

@@ -2,7 +2,19 @@
 
 import { describe } from "../_ffi/cstring.ts";
 
-/** Options of {@linkcode framed}. */
+/**
+ * Options of {@linkcode framed}.
+ *
+ * @example A tighter message limit
+ * ```ts
+ * import { framed, type FramedOptions } from "@posix/ipc/socket";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const options: FramedOptions = { maxMessageSize: 1024 };
+ * const bytes = ReadableStream.from([new Uint8Array([0, 0, 8, 0])]); // announces 2048 bytes
+ * await assertRejects(() => Array.fromAsync(framed({ readable: bytes }, options).readable), RangeError);
+ * ```
+ */
 export interface FramedOptions {
   /**
    * Largest message accepted, in bytes, in either direction. A received
@@ -13,7 +25,24 @@ export interface FramedOptions {
   maxMessageSize?: number;
 }
 
-/** A byte stream `framed()` can carry messages over: one side or both. */
+/**
+ * A byte stream `framed()` can carry messages over: one side or both.
+ *
+ * @example Any object with byte streams
+ * ```ts
+ * import { type ByteChannel, framed } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+ * const sender: ByteChannel = { writable };
+ * const receiver: ByteChannel = { readable };
+ * const received = Array.fromAsync(framed(receiver).readable);
+ * const w = framed(sender).writable.getWriter();
+ * await w.write(new Uint8Array([1, 2]));
+ * await w.close();
+ * assertEquals(await received, [new Uint8Array([1, 2])]);
+ * ```
+ */
 export interface ByteChannel {
   /** Where messages are read from. */
   readonly readable?: ReadableStream<Uint8Array>;
@@ -36,7 +65,25 @@ export interface ByteChannel {
   close?(): void;
 }
 
-/** Whole messages over a byte stream, from {@linkcode framed}. */
+/**
+ * Whole messages over a byte stream, from {@linkcode framed}.
+ *
+ * @example The two message streams
+ * ```ts
+ * import { type Framed, framed, socketPair } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const [a, b] = socketPair();
+ * const left: Framed = framed(a);
+ * const right: Framed = framed(b);
+ * const w = left.writable.getWriter();
+ * await w.write(new TextEncoder().encode("one message"));
+ * await w.close();
+ * const [message] = await Array.fromAsync(right.readable);
+ * assertEquals(new TextDecoder().decode(message), "one message");
+ * a.close();
+ * ```
+ */
 export interface Framed {
   /** Received messages, one chunk per message. */
   readonly readable: ReadableStream<Uint8Array>;
@@ -44,7 +91,17 @@ export interface Framed {
   readonly writable: WritableStream<Uint8Array>;
 }
 
-/** Default {@linkcode FramedOptions.maxMessageSize}: 16 MiB. */
+/**
+ * Default {@linkcode FramedOptions.maxMessageSize}: 16 MiB.
+ *
+ * @example The default limit
+ * ```ts
+ * import { DEFAULT_MAX_MESSAGE_SIZE } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(DEFAULT_MAX_MESSAGE_SIZE, 16 * 1024 * 1024);
+ * ```
+ */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 const HEADER = 4;
 /**

@@ -13,7 +13,19 @@ import {
   socketInode,
 } from "./_unix_path.ts";
 
-/** Options of {@linkcode listen} for a Unix socket. */
+/**
+ * Options of {@linkcode listen} for a Unix socket.
+ *
+ * @example An owner-only socket, removed at exit
+ * ```ts
+ * import { listen, type UnixListenOptions } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: UnixListenOptions = { path: `${Deno.makeTempDirSync()}/api.sock`, mode: 0o600, unlinkOnExit: true };
+ * using _listener = listen(options);
+ * assertEquals(Deno.statSync(options.path).mode! & 0o777, 0o600);
+ * ```
+ */
 export interface UnixListenOptions {
   /** Filesystem path of the socket (at most 107 bytes). */
   path: string;
@@ -29,7 +41,19 @@ export interface UnixListenOptions {
   unlinkOnExit?: boolean;
 }
 
-/** Options of {@linkcode listen} for TCP. */
+/**
+ * Options of {@linkcode listen} for TCP.
+ *
+ * @example Any free port on loopback
+ * ```ts
+ * import { listen, type TcpListenOptions } from "@posix/ipc/socket";
+ * import { assert } from "@std/assert";
+ *
+ * const options: TcpListenOptions = { port: 0, hostname: "127.0.0.1" };
+ * using listener = listen(options);
+ * assert((listener.addr as Deno.NetAddr).port > 0);
+ * ```
+ */
 export interface TcpListenOptions {
   /** Port to listen on; 0 picks a free one (see `addr`). */
   port: number;
@@ -37,7 +61,18 @@ export interface TcpListenOptions {
   hostname?: string;
 }
 
-/** Options of {@linkcode listen}: a Unix path or a TCP port. */
+/**
+ * Options of {@linkcode listen}: a Unix path or a TCP port.
+ *
+ * @example Unix or TCP from configuration
+ * ```ts
+ * import { listen, type ListenOptions } from "@posix/ipc/socket";
+ *
+ * const config: ListenOptions = { path: `${Deno.makeTempDirSync()}/svc.sock` };
+ * using listener = listen(config);
+ * console.log(listener.addr);
+ * ```
+ */
 export type ListenOptions = UnixListenOptions | TcpListenOptions;
 
 let newListener: (

@@ -10,10 +10,31 @@ import { getIntOption, socketPath } from "../_ffi/socket.ts";
 import { adoptSocket, socketTypeName } from "./_adopt.ts";
 import { SocketEnd } from "./socket_pair.ts";
 
-/** The first fd of the socket-activation protocol (SD_LISTEN_FDS_START). */
+/**
+ * The first fd of the socket-activation protocol (SD_LISTEN_FDS_START).
+ *
+ * @example The first activated fd
+ * ```ts
+ * import { LISTEN_FDS_START } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(LISTEN_FDS_START, 3);
+ * ```
+ */
 export const LISTEN_FDS_START = 3;
 
-/** Options of {@linkcode listenFds}. */
+/**
+ * Options of {@linkcode listenFds}.
+ *
+ * @example Keep children from seeing the variables
+ * ```ts
+ * import { listenFds, type ListenFdsOptions } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: ListenFdsOptions = { unsetEnvironment: true };
+ * assertEquals(listenFds(options), []); // not socket-activated here
+ * ```
+ */
 export interface ListenFdsOptions {
   /**
    * Remove `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES` from the
@@ -22,7 +43,20 @@ export interface ListenFdsOptions {
   unsetEnvironment?: boolean;
 }
 
-/** Options of {@linkcode ActivatedListener.accept}. */
+/**
+ * Options of {@linkcode ActivatedListener.accept}.
+ *
+ * @example Stop waiting for a connection
+ * ```ts
+ * import { type AcceptOptions, listenFds } from "@posix/ipc/socket";
+ *
+ * const options: AcceptOptions = { signal: AbortSignal.timeout(1000) };
+ * for (const listener of listenFds()) {
+ *   const conn = await listener.accept(options).catch(() => null);
+ *   conn?.close();
+ * }
+ * ```
+ */
 export interface AcceptOptions {
   /** Aborting rejects the wait with the signal's reason. */
   signal?: AbortSignal;

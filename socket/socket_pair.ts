@@ -20,7 +20,28 @@ import { checkChunk, writeAll } from "../_streams/writable.ts";
 
 export type { PeerCredentials };
 
-/** Options of {@linkcode SocketEnd.receiveFds}. */
+/**
+ * Options of {@linkcode SocketEnd.receiveFds}.
+ *
+ * @example Accept one descriptor and a little data
+ * ```ts
+ * import { pipe, PipeWriter } from "@posix/ipc/pipe";
+ * import { type ReceiveFdsOptions, socketPair } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const [a, b] = socketPair();
+ * const { reader, writer } = pipe();
+ * await a.sendFds(new Uint8Array([1]), [writer]);
+ * writer.close();
+ * const options: ReceiveFdsOptions = { maxBytes: 16, maxFds: 1 };
+ * const got = await b.receiveFds(options);
+ * assertEquals(got!.fds.length, 1);
+ * PipeWriter.fromFd(got!.fds[0]!).close();
+ * reader.close();
+ * a.close();
+ * b.close();
+ * ```
+ */
 export interface ReceiveFdsOptions {
   /** Most bytes of data to receive with the descriptors. Default 64 KiB. */
   maxBytes?: number;
@@ -30,7 +51,28 @@ export interface ReceiveFdsOptions {
   signal?: AbortSignal;
 }
 
-/** Data and descriptors received by {@linkcode SocketEnd.receiveFds}. */
+/**
+ * Data and descriptors received by {@linkcode SocketEnd.receiveFds}.
+ *
+ * @example Data and descriptors
+ * ```ts
+ * import { pipe, PipeReader } from "@posix/ipc/pipe";
+ * import { type ReceivedFds, socketPair } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const [a, b] = socketPair();
+ * const { reader, writer } = pipe();
+ * await a.sendFds(new TextEncoder().encode("take"), [reader]);
+ * reader.close();
+ * const got: ReceivedFds = (await b.receiveFds())!;
+ * assertEquals(new TextDecoder().decode(got.data), "take");
+ * using received = PipeReader.fromFd(got.fds[0]!);
+ * writer.close();
+ * assertEquals(await received.read(new Uint8Array(1)), null);
+ * a.close();
+ * b.close();
+ * ```
+ */
 export interface ReceivedFds {
   /** The bytes sent along with the descriptors. */
   data: Uint8Array;

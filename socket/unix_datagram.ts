@@ -30,7 +30,22 @@ import {
   socketInode,
 } from "./_unix_path.ts";
 
-/** A datagram received by {@linkcode UnixDatagram}. */
+/**
+ * A datagram received by {@linkcode UnixDatagram}.
+ *
+ * @example A message and its sender
+ * ```ts
+ * import { type Datagram, UnixDatagram } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * using a = UnixDatagram.bind(`${dir}/a`);
+ * using b = UnixDatagram.bind(`${dir}/b`);
+ * await a.send(new Uint8Array([42]), b.path!);
+ * const got: Datagram = await b.receive();
+ * assertEquals([got.data[0], got.path, got.fds.length], [42, a.path, 0]);
+ * ```
+ */
 export interface Datagram {
   /** The message, exactly as sent (boundaries are kept). */
   data: Uint8Array;
@@ -40,7 +55,19 @@ export interface Datagram {
   fds: number[];
 }
 
-/** Options of {@linkcode UnixDatagram.bind}. */
+/**
+ * Options of {@linkcode UnixDatagram.bind}.
+ *
+ * @example A group-writable socket, removed at exit
+ * ```ts
+ * import { UnixDatagram, type UnixDatagramBindOptions } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: UnixDatagramBindOptions = { mode: 0o620, maxMessageSize: 4096, unlinkOnExit: true };
+ * using socket = UnixDatagram.bind(`${Deno.makeTempDirSync()}/log.sock`, options);
+ * assertEquals(Deno.statSync(socket.path!).mode! & 0o777, 0o620);
+ * ```
+ */
 export interface UnixDatagramBindOptions {
   /** Permission bits of the socket file (who may send to it). */
   mode?: number;
@@ -60,7 +87,21 @@ export interface UnixDatagramBindOptions {
   unlinkOnExit?: boolean;
 }
 
-/** Options of {@linkcode UnixDatagram.send}. */
+/**
+ * Options of {@linkcode UnixDatagram.send}.
+ *
+ * @example Send with a deadline
+ * ```ts
+ * import { type DatagramSendOptions, UnixDatagram } from "@posix/ipc/socket";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using rx = UnixDatagram.bind(`${Deno.makeTempDirSync()}/rx`);
+ * using tx = UnixDatagram.unbound();
+ * const options: DatagramSendOptions = { timeout: 1000 };
+ * await tx.send(new Uint8Array(3), rx.path!, options);
+ * assertEquals((await rx.receive()).data.length, 3);
+ * ```
+ */
 export interface DatagramSendOptions {
   /** Descriptors to pass along (`SCM_RIGHTS`). */
   fds?: readonly (number | { readonly fd: number })[];
@@ -70,7 +111,19 @@ export interface DatagramSendOptions {
   timeout?: number;
 }
 
-/** Options of {@linkcode UnixDatagram.receive}. */
+/**
+ * Options of {@linkcode UnixDatagram.receive}.
+ *
+ * @example Wait at most 20 ms
+ * ```ts
+ * import { type DatagramReceiveOptions, UnixDatagram } from "@posix/ipc/socket";
+ * import { assertRejects } from "@std/assert";
+ *
+ * using socket = UnixDatagram.bind(`${Deno.makeTempDirSync()}/rx`);
+ * const options: DatagramReceiveOptions = { timeout: 20 };
+ * await assertRejects(() => socket.receive(options), Deno.errors.TimedOut);
+ * ```
+ */
 export interface DatagramReceiveOptions {
   /** Aborting rejects with the signal's reason; no datagram is consumed. */
   signal?: AbortSignal;
