@@ -17,7 +17,9 @@ import { checkModeBits, checkTimeout } from "../_ffi/names.ts";
  * import { assertThrows } from "@std/assert";
  *
  * const options: LockOpenOptions = { create: false };
- * assertThrows(() => Lock.open(`${Deno.makeTempDirSync()}/missing.lock`, options), Deno.errors.NotFound);
+ * const dir = Deno.makeTempDirSync();
+ * assertThrows(() => Lock.open(`${dir}/missing.lock`, options), Deno.errors.NotFound);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface LockOpenOptions {
@@ -35,10 +37,12 @@ export interface LockOpenOptions {
  * import { Lock, type LockAcquireOptions } from "@posix/ipc/sem";
  * import { assert } from "@std/assert";
  *
- * using lock = Lock.open(`${Deno.makeTempDirSync()}/data.lock`);
+ * const dir = Deno.makeTempDirSync();
+ * using lock = Lock.open(`${dir}/data.lock`);
  * const options: LockAcquireOptions = { shared: true, timeout: 1000 };
  * using _held = await lock.acquire(options);
  * assert(lock.held);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface LockAcquireOptions {
@@ -58,10 +62,12 @@ export interface LockAcquireOptions {
  * import { Lock, type LockGuard } from "@posix/ipc/sem";
  * import { assert } from "@std/assert";
  *
- * using lock = Lock.open(`${Deno.makeTempDirSync()}/app.lock`);
+ * const dir = Deno.makeTempDirSync();
+ * using lock = Lock.open(`${dir}/app.lock`);
  * const guard: LockGuard = await lock.acquire();
  * guard.release();
  * assert(!lock.held);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface LockGuard extends Disposable {
@@ -92,7 +98,8 @@ let newLock: (fd: number, path: string) => Lock;
  * import { Lock } from "@posix/ipc/sem";
  * import { assertEquals } from "@std/assert";
  *
- * const path = `${Deno.makeTempDirSync()}/app.lock`;
+ * const dir = Deno.makeTempDirSync();
+ * const path = `${dir}/app.lock`;
  * using a = Lock.open(path);
  * using b = Lock.open(path);
  * {
@@ -100,6 +107,7 @@ let newLock: (fd: number, path: string) => Lock;
  *   assertEquals(b.tryAcquire(), null); // a holds it
  * }
  * using _now = b.tryAcquire()!; // released when a's block ended
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export class Lock implements Disposable {

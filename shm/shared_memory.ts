@@ -78,8 +78,10 @@ export interface SharedMemoryOpenOptions {
  * import { assertEquals } from "@std/assert";
  *
  * const options: SharedMemoryFileOptions = { create: true, size: 1 << 20, mode: 0o600 };
- * using file = SharedMemory.fromFile(`${Deno.makeTempDirSync()}/state.bin`, options);
+ * const dir = Deno.makeTempDirSync();
+ * using file = SharedMemory.fromFile(`${dir}/state.bin`, options);
  * assertEquals(file.size, 1 << 20);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface SharedMemoryFileOptions {
@@ -280,10 +282,12 @@ export class SharedMemory implements Disposable {
    * import { SharedMemory } from "@posix/ipc/shm";
    * import { assertEquals } from "@std/assert";
    *
-   * const path = `${Deno.makeTempDirSync()}/data.bin`;
+   * const dir = Deno.makeTempDirSync();
+   * const path = `${dir}/data.bin`;
    * using file = SharedMemory.fromFile(path, { create: true, size: 16 });
    * new TextEncoder().encodeInto("mapped", new Uint8Array(file.buffer));
    * assertEquals(Deno.readTextFileSync(path).slice(0, 6), "mapped");
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   static fromFile(

@@ -11,10 +11,12 @@ import { sockaddrUn } from "../_ffi/socket.ts";
  * ```ts
  * import { connect, listen, type UnixConnectOptions } from "@posix/ipc/socket";
  *
- * const path = `${Deno.makeTempDirSync()}/s.sock`;
+ * const dir = Deno.makeTempDirSync();
+ * const path = `${dir}/s.sock`;
  * using _listener = listen({ path });
  * const options: UnixConnectOptions = { path, timeout: 1000 };
  * (await connect(options)).close();
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface UnixConnectOptions {
@@ -56,10 +58,12 @@ export interface TcpConnectOptions {
  * ```ts
  * import { connect, type ConnectOptions, listen } from "@posix/ipc/socket";
  *
- * const path = `${Deno.makeTempDirSync()}/s.sock`;
+ * const dir = Deno.makeTempDirSync();
+ * const path = `${dir}/s.sock`;
  * using _listener = listen({ path });
  * const where: ConnectOptions = Math.random() < 2 ? { path } : { port: 80 };
  * (await connect(where)).close();
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export type ConnectOptions = UnixConnectOptions | TcpConnectOptions;

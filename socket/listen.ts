@@ -21,9 +21,11 @@ import {
  * import { listen, type UnixListenOptions } from "@posix/ipc/socket";
  * import { assertEquals } from "@std/assert";
  *
- * const options: UnixListenOptions = { path: `${Deno.makeTempDirSync()}/api.sock`, mode: 0o600, unlinkOnExit: true };
+ * const dir = Deno.makeTempDirSync();
+ * const options: UnixListenOptions = { path: `${dir}/api.sock`, mode: 0o600, unlinkOnExit: true };
  * using _listener = listen(options);
  * assertEquals(Deno.statSync(options.path).mode! & 0o777, 0o600);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface UnixListenOptions {
@@ -68,9 +70,11 @@ export interface TcpListenOptions {
  * ```ts
  * import { listen, type ListenOptions } from "@posix/ipc/socket";
  *
- * const config: ListenOptions = { path: `${Deno.makeTempDirSync()}/svc.sock` };
+ * const dir = Deno.makeTempDirSync();
+ * const config: ListenOptions = { path: `${dir}/svc.sock` };
  * using listener = listen(config);
  * console.log(listener.addr);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export type ListenOptions = UnixListenOptions | TcpListenOptions;
@@ -90,7 +94,8 @@ let newListener: (
  * import { connect, listen } from "@posix/ipc/socket";
  * import { assertEquals } from "@std/assert";
  *
- * const path = `${Deno.makeTempDirSync()}/echo.sock`;
+ * const dir = Deno.makeTempDirSync();
+ * const path = `${dir}/echo.sock`;
  * using listener = listen({ path });
  * const serving = (async () => {
  *   for await (const conn of listener) {
@@ -104,6 +109,7 @@ let newListener: (
  * await client.closeWrite();
  * assertEquals(await new Response(client.readable).text(), "hi");
  * await serving;
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {

@@ -38,7 +38,8 @@
  * import { connect, framed, listen } from "@posix/ipc/socket";
  * import { assertEquals } from "@std/assert";
  *
- * const path = `${Deno.makeTempDirSync()}/api.sock`;
+ * const dir = Deno.makeTempDirSync();
+ * const path = `${dir}/api.sock`;
  * using listener = listen({ path, mode: 0o600 });
  * const serving = (async () => {
  *   const conn = await listener.accept();
@@ -54,6 +55,7 @@
  * const [reply] = await Array.fromAsync(client.readable);
  * assertEquals(reply, new Uint8Array([3, 2, 1]));
  * await serving;
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  *
  * @module

@@ -44,6 +44,7 @@ import {
  * await a.send(new Uint8Array([42]), b.path!);
  * const got: Datagram = await b.receive();
  * assertEquals([got.data[0], got.path, got.fds.length], [42, a.path, 0]);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface Datagram {
@@ -64,8 +65,10 @@ export interface Datagram {
  * import { assertEquals } from "@std/assert";
  *
  * const options: UnixDatagramBindOptions = { mode: 0o620, maxMessageSize: 4096, unlinkOnExit: true };
- * using socket = UnixDatagram.bind(`${Deno.makeTempDirSync()}/log.sock`, options);
+ * const dir = Deno.makeTempDirSync();
+ * using socket = UnixDatagram.bind(`${dir}/log.sock`, options);
  * assertEquals(Deno.statSync(socket.path!).mode! & 0o777, 0o620);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface UnixDatagramBindOptions {
@@ -95,11 +98,13 @@ export interface UnixDatagramBindOptions {
  * import { type DatagramSendOptions, UnixDatagram } from "@posix/ipc/socket";
  * import { assertEquals } from "@std/assert";
  *
- * using rx = UnixDatagram.bind(`${Deno.makeTempDirSync()}/rx`);
+ * const dir = Deno.makeTempDirSync();
+ * using rx = UnixDatagram.bind(`${dir}/rx`);
  * using tx = UnixDatagram.unbound();
  * const options: DatagramSendOptions = { timeout: 1000 };
  * await tx.send(new Uint8Array(3), rx.path!, options);
  * assertEquals((await rx.receive()).data.length, 3);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface DatagramSendOptions {
@@ -119,9 +124,11 @@ export interface DatagramSendOptions {
  * import { type DatagramReceiveOptions, UnixDatagram } from "@posix/ipc/socket";
  * import { assertRejects } from "@std/assert";
  *
- * using socket = UnixDatagram.bind(`${Deno.makeTempDirSync()}/rx`);
+ * const dir = Deno.makeTempDirSync();
+ * using socket = UnixDatagram.bind(`${dir}/rx`);
  * const options: DatagramReceiveOptions = { timeout: 20 };
  * await assertRejects(() => socket.receive(options), Deno.errors.TimedOut);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export interface DatagramReceiveOptions {
@@ -157,6 +164,7 @@ let newDatagram: (fd: number, path: string | null, max: number) => UnixDatagram;
  * assertEquals(request.path, client.path);
  * await server.send(new TextEncoder().encode("pong"), request.path!);
  * assertEquals(new TextDecoder().decode((await client.receive()).data), "pong");
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export class UnixDatagram implements Disposable {
