@@ -61,8 +61,13 @@ export interface TcpConnectOptions {
  * const dir = Deno.makeTempDirSync();
  * const path = `${dir}/s.sock`;
  * using _listener = listen({ path });
- * const where: ConnectOptions = Math.random() < 2 ? { path } : { port: 80 };
- * (await connect(where)).close();
+ * // An absolute path is a socket file, anything else is "host:port".
+ * function parseAddress(address: string): ConnectOptions {
+ *   if (address.startsWith("/")) return { path: address };
+ *   const colon = address.lastIndexOf(":");
+ *   return { hostname: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+ * }
+ * (await connect(parseAddress(path))).close();
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
