@@ -47,6 +47,33 @@ export function listDir(path: string): string[] {
   }
 }
 
+/** Where POSIX shared memory, named semaphores and message queues live. */
+export const IPC_DIRS = ["/dev/shm", "/dev/mqueue"];
+
+/**
+ * Runs `fn` under {@linkcode assertNoFdLeak} and checks that each of `dirs`
+ * lists the same entries afterwards: nothing left behind, nothing removed.
+ */
+export async function assertNoLeaks(
+  fn: () => Promise<void> | void,
+  dirs: string[] = IPC_DIRS,
+): Promise<void> {
+  const before = dirs.map(listDir);
+  await assertNoFdLeak(fn);
+  dirs.forEach((dir, i) => {
+    const was = before[i]!;
+    const now = listDir(dir);
+    assertEquals(
+      {
+        added: now.filter((n) => !was.includes(n)),
+        removed: was.filter((n) => !now.includes(n)),
+      },
+      { added: [], removed: [] },
+      `entries of ${dir}`,
+    );
+  });
+}
+
 /** A random name with a prefix, e.g. `/pipc-test-3f9a…` for POSIX names. */
 export function randomName(prefix = "pipc-test"): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 13)}`;

@@ -9,7 +9,7 @@ import {
 } from "@std/assert";
 import { MessageQueue } from "../mq/mod.ts";
 import {
-  assertNoFdLeak,
+  assertNoLeaks,
   compileC,
   listDir,
   randomName,
@@ -20,16 +20,8 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const mqName = () => `/${randomName("pipc-mq")}`;
 
-/** Runs `fn` and checks that /dev/mqueue (when mounted) has no new entries. */
-async function assertNoMqLeak(fn: () => Promise<void> | void): Promise<void> {
-  const before = listDir("/dev/mqueue");
-  await assertNoFdLeak(fn);
-  assertEquals(
-    listDir("/dev/mqueue").filter((n) => !before.includes(n)),
-    [],
-    "new /dev/mqueue entries",
-  );
-}
+const assertNoMqLeak = (fn: () => Promise<void> | void) =>
+  assertNoLeaks(fn, ["/dev/mqueue"]);
 
 const C_MQ = `
 #include <fcntl.h>

@@ -17,9 +17,9 @@ import {
 import { SharedMemory } from "../shm/mod.ts";
 import {
   assertNoFdLeak,
+  assertNoLeaks,
   compileC,
   denoArgs,
-  listDir,
   randomName,
   tempDir,
   within,
@@ -29,15 +29,8 @@ const dec = new TextDecoder();
 const fixture = new URL("./fixtures/sem_child.ts", import.meta.url);
 const semName = () => `/${randomName("pipc-sem")}`;
 
-async function assertNoSemLeak(fn: () => Promise<void> | void): Promise<void> {
-  const before = listDir("/dev/shm");
-  await assertNoFdLeak(fn);
-  assertEquals(
-    listDir("/dev/shm").filter((n) => !before.includes(n)),
-    [],
-    "new /dev/shm entries",
-  );
-}
+const assertNoSemLeak = (fn: () => Promise<void> | void) =>
+  assertNoLeaks(fn, ["/dev/shm"]);
 
 const C_SEM = `
 #include <fcntl.h>

@@ -11,7 +11,7 @@ import {
 import { pipe, spawn } from "../pipe/mod.ts";
 import { SharedMemory, ShmChannel } from "../shm/mod.ts";
 import {
-  assertNoFdLeak,
+  assertNoLeaks,
   compileC,
   denoArgs,
   listDir,
@@ -25,16 +25,8 @@ const dec = new TextDecoder();
 const fixture = new URL("./fixtures/shm_child.ts", import.meta.url);
 const shmName = () => `/${randomName("pipc-shm")}`;
 
-/** Runs `fn` and checks that /dev/shm has no new entries afterwards. */
-async function assertNoShmLeak(fn: () => Promise<void> | void): Promise<void> {
-  const before = listDir("/dev/shm");
-  await assertNoFdLeak(fn);
-  assertEquals(
-    listDir("/dev/shm").filter((n) => !before.includes(n)),
-    [],
-    "new /dev/shm entries",
-  );
-}
+const assertNoShmLeak = (fn: () => Promise<void> | void) =>
+  assertNoLeaks(fn, ["/dev/shm"]);
 
 const C_PEER = `
 #include <fcntl.h>

@@ -5,7 +5,7 @@
 // with the expected error class, a message naming the call or the value, and
 // leave no fd and no IPC object behind.
 
-import { assertEquals, assertInstanceOf, assertMatch } from "@std/assert";
+import { assertInstanceOf, assertMatch } from "@std/assert";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { MessageQueue } from "../../mq/mod.ts";
 import {
@@ -25,7 +25,7 @@ import {
   socketPair,
   UnixDatagram,
 } from "../../socket/mod.ts";
-import { assertNoFdLeak, listDir, randomName, tempDir } from "../_helpers.ts";
+import { assertNoLeaks, randomName, tempDir } from "../_helpers.ts";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 type Case = [
@@ -65,25 +65,8 @@ async function check(cases: Case[]): Promise<void> {
   }
 }
 
-/** Runs `fn` and checks fds, /dev/shm and /dev/mqueue are as before. */
-async function noStateLeft(fn: () => Promise<void>): Promise<void> {
-  const shm = listDir("/dev/shm");
-  const mq = listDir("/dev/mqueue");
-  await assertNoFdLeak(fn);
-  assertEquals(
-    listDir("/dev/shm").filter((n) => !shm.includes(n)),
-    [],
-    "new /dev/shm entries",
-  );
-  assertEquals(
-    listDir("/dev/mqueue").filter((n) => !mq.includes(n)),
-    [],
-    "new /dev/mqueue entries",
-  );
-}
-
 Deno.test("bad input: pipe module", async () => {
-  await noStateLeft(async () => {
+  await assertNoLeaks(async () => {
     await check([
       [
         "pipe() size -1",
@@ -190,7 +173,7 @@ Deno.test("bad input: pipe module", async () => {
 
 Deno.test("bad input: fifo module", async () => {
   using dir = tempDir();
-  await noStateLeft(async () => {
+  await assertNoLeaks(async () => {
     await mkfifo(`${dir.path}/f`);
     Deno.writeTextFileSync(`${dir.path}/file`, "");
     await check([
@@ -261,7 +244,7 @@ Deno.test("bad input: fifo module", async () => {
 
 Deno.test("bad input: socket module", async () => {
   using dir = tempDir();
-  await noStateLeft(async () => {
+  await assertNoLeaks(async () => {
     await check([
       ["listen({})", () => listen({} as never), TypeError, /listen\(\)/],
       ["listen(null)", () => listen(null as never), TypeError],
@@ -384,7 +367,7 @@ Deno.test("bad input: socket module", async () => {
 });
 
 Deno.test("bad input: shm module", async () => {
-  await noStateLeft(async () => {
+  await assertNoLeaks(async () => {
     const name = `/${randomName("pipc-bad")}`;
     await check([
       [
@@ -501,7 +484,7 @@ Deno.test("bad input: shm module", async () => {
 
 Deno.test("bad input: sem module", async () => {
   using dir = tempDir();
-  await noStateLeft(async () => {
+  await assertNoLeaks(async () => {
     const name = `/${randomName("pipc-bad")}`;
     await check([
       [
@@ -569,7 +552,7 @@ Deno.test("bad input: sem module", async () => {
 });
 
 Deno.test("bad input: signal module", async () => {
-  await noStateLeft(async () => {
+  await assertNoLeaks(async () => {
     await check([
       [
         "signals(SIGKILL)",
@@ -614,7 +597,7 @@ Deno.test("bad input: signal module", async () => {
 });
 
 Deno.test("bad input: mq module", async () => {
-  await noStateLeft(async () => {
+  await assertNoLeaks(async () => {
     const name = `/${randomName("pipc-bad")}`;
     await check([
       [

@@ -12,7 +12,7 @@ import { Lock, Semaphore } from "../../sem/mod.ts";
 import { SharedMemory, ShmChannel } from "../../shm/mod.ts";
 import { socketPair, UnixDatagram } from "../../socket/mod.ts";
 import {
-  assertNoFdLeak,
+  assertNoLeaks,
   listDir,
   randomName,
   tempDir,
@@ -20,18 +20,10 @@ import {
 } from "../_helpers.ts";
 import { CYCLES, WAITS } from "./_size.ts";
 
-async function noStateLeft(fn: () => Promise<void> | void): Promise<void> {
-  const shm = listDir("/dev/shm").length;
-  const mq = listDir("/dev/mqueue").length;
-  await assertNoFdLeak(fn);
-  assertEquals(listDir("/dev/shm").length, shm, "/dev/shm entry count");
-  assertEquals(listDir("/dev/mqueue").length, mq, "/dev/mqueue entry count");
-}
-
 Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async (t) => {
   const prefix = `/${randomName("pipc-load")}`;
   await t.step("SharedMemory", () =>
-    noStateLeft(() => {
+    assertNoLeaks(() => {
       for (let i = 0; i < CYCLES; i++) {
         const a = SharedMemory.create(prefix, { size: 4096, exclusive: true });
         const b = SharedMemory.open(prefix);
@@ -43,7 +35,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
       }
     }));
   await t.step("ShmChannel", () =>
-    noStateLeft(async () => {
+    assertNoLeaks(async () => {
       for (let i = 0; i < CYCLES / 4; i++) {
         using w = ShmChannel.create(prefix, { capacity: 256 });
         using r = ShmChannel.open(prefix);
@@ -53,7 +45,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
       }
     }));
   await t.step("Semaphore", () =>
-    noStateLeft(() => {
+    assertNoLeaks(() => {
       for (let i = 0; i < CYCLES; i++) {
         const a = Semaphore.open(prefix, {
           create: true,
@@ -69,7 +61,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
       }
     }));
   await t.step("MessageQueue", () =>
-    noStateLeft(async () => {
+    assertNoLeaks(async () => {
       for (let i = 0; i < CYCLES; i++) {
         const q = MessageQueue.open(prefix, {
           create: true,
@@ -85,7 +77,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
     }));
   await t.step("pipe, socket pair, datagram, FIFO, lock", async () => {
     using dir = tempDir();
-    await noStateLeft(async () => {
+    await assertNoLeaks(async () => {
       for (let i = 0; i < CYCLES; i++) {
         const p = pipe();
         p.reader.close();
@@ -111,7 +103,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
 
 Deno.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receives; file I/O keeps working`, async () => {
   const prefix = `/${randomName("pipc-wait")}`;
-  await noStateLeft(async () => {
+  await assertNoLeaks(async () => {
     // 100 semaphores with 10 waiters each.
     const sems = Array.from(
       { length: 100 },
