@@ -408,27 +408,14 @@ export class MessageQueue implements Disposable {
     checkTimeout(timeout, call);
     signal?.throwIfAborted();
     const lib = libc();
-    const deadline = timeout === undefined
-      ? Infinity
-      : performance.now() + timeout;
-    for (;;) {
-      const fd = this.#handle.use(call);
-      if (lib.mq_send!(fd, data, BigInt(data.byteLength), priority) === 0) {
-        return;
-      }
-      const code = errno();
-      if (code !== E.EAGAIN && code !== E.EINTR) {
-        throw osError(code, `${call}: ${JSON.stringify(this.name)}`);
-      }
-      await this.#waitFor(
-        C.POLLOUT,
-        call,
-        signal,
-        deadline,
-        timeout,
-        "stayed full",
-      );
-    }
+    const size = BigInt(data.byteLength);
+    await this.#retry(
+      C.POLLOUT,
+      call,
+      "stayed full",
+      options,
+      (fd) => lib.mq_send!(fd, data, size, priority),
+    );
   }
 
   /**
@@ -455,49 +442,50 @@ export class MessageQueue implements Disposable {
     const lib = libc();
     const buffer = this.#buffer ??= new Uint8Array(this.#messageSize);
     const prio = new Uint32Array(1);
+    const size = BigInt(buffer.length);
+    const n = await this.#retry(
+      C.POLLIN,
+      call,
+      "stayed empty",
+      options,
+      (fd) => Number(lib.mq_receive!(fd, buffer, size, prio)),
+    );
+    return { data: buffer.slice(0, n), priority: prio[0]! };
+  }
+
+  /**
+   * Calls `attempt` on the non-blocking descriptor until it succeeds (returns
+   * 0 or more), waiting for `events` between tries, within `timeout`.
+   */
+  async #retry(
+    events: number,
+    call: string,
+    state: string,
+    { signal, timeout }: { signal?: AbortSignal; timeout?: number },
+    attempt: (fd: number) => number,
+  ): Promise<number> {
     const deadline = timeout === undefined
       ? Infinity
       : performance.now() + timeout;
     for (;;) {
-      const fd = this.#handle.use(call);
-      const n = Number(
-        lib.mq_receive!(fd, buffer, BigInt(buffer.length), prio),
-      );
-      if (n >= 0) return { data: buffer.slice(0, n), priority: prio[0]! };
+      const result = attempt(this.#handle.use(call));
+      if (result >= 0) return result;
       const code = errno();
       if (code !== E.EAGAIN && code !== E.EINTR) {
         throw osError(code, `${call}: ${JSON.stringify(this.name)}`);
       }
-      await this.#waitFor(
-        C.POLLIN,
-        call,
-        signal,
-        deadline,
-        timeout,
-        "stayed empty",
-      );
-    }
-  }
-
-  async #waitFor(
-    events: number,
-    call: string,
-    signal: AbortSignal | undefined,
-    deadline: number,
-    timeout: number | undefined,
-    state: string,
-  ): Promise<void> {
-    const wait: WaitOptions = { signal };
-    if (deadline !== Infinity) {
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        throw new Deno.errors.TimedOut(
-          `${call}: ${JSON.stringify(this.name)} ${state} for ${timeout} ms`,
-        );
+      const wait: WaitOptions = { signal };
+      if (deadline !== Infinity) {
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          throw new Deno.errors.TimedOut(
+            `${call}: ${JSON.stringify(this.name)} ${state} for ${timeout} ms`,
+          );
+        }
+        wait.timeout = left;
       }
-      wait.timeout = left;
+      await this.#handle.wait(events, call, wait);
     }
-    await this.#handle.wait(events, call, wait);
   }
 
   /**
