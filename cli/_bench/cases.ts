@@ -160,6 +160,25 @@ function tempDir(): { path: string } & Disposable {
   };
 }
 
+/** A listener for the worker to connect to: a socket file in a temporary directory, or a loopback TCP port. */
+function streamServer(mechanism: "unix" | "tcp"): {
+  listener: Deno.Listener;
+  where: string | number;
+} & Disposable {
+  const dir = mechanism === "unix" ? tempDir() : undefined;
+  const listener = dir
+    ? listen({ path: `${dir.path}/s.sock` })
+    : listen({ port: 0, hostname: "127.0.0.1" });
+  return {
+    listener,
+    where: dir ? `${dir.path}/s.sock` : (listener.addr as Deno.NetAddr).port,
+    [Symbol.dispose]() {
+      listener.close();
+      dir?.[Symbol.dispose]();
+    },
+  };
+}
+
 const shmName = () => `/ipc-bench-${crypto.randomUUID().slice(0, 8)}`;
 
 /** One-way throughput in GB/s: the worker writes `total` bytes in `chunk`-byte writes, this process reads. */
@@ -195,13 +214,8 @@ export async function throughput(
     }
     case "unix":
     case "tcp": {
-      using dir = tempDir();
-      using listener = mechanism === "unix"
-        ? listen({ path: `${dir.path}/s.sock` })
-        : listen({ port: 0, hostname: "127.0.0.1" });
-      const where = mechanism === "unix"
-        ? `${dir.path}/s.sock`
-        : (listener.addr as Deno.NetAddr).port;
+      using server = streamServer(mechanism);
+      const { listener, where } = server;
       const child = worker(mechanism, "write", [chunk, total, where]);
       const conn = await listener.accept();
       const result = await drain(conn.readable, chunk);
@@ -313,13 +327,8 @@ export async function roundTrips(
     }
     case "unix":
     case "tcp": {
-      using dir = tempDir();
-      using listener = mechanism === "unix"
-        ? listen({ path: `${dir.path}/s.sock` })
-        : listen({ port: 0, hostname: "127.0.0.1" });
-      const where = mechanism === "unix"
-        ? `${dir.path}/s.sock`
-        : (listener.addr as Deno.NetAddr).port;
+      using server = streamServer(mechanism);
+      const { listener, where } = server;
       const child = worker(mechanism, "echo", [size, count, where]);
       const conn = await listener.accept();
       if (mechanism === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
