@@ -127,7 +127,8 @@ export async function waitFds(
   }
 }
 
-function deadlineOf(timeout: number | undefined): number {
+/** When a wait of `timeout` ms that starts now ends (`Infinity` without a timeout). */
+export function deadlineOf(timeout: number | undefined): number {
   return timeout === undefined ? Infinity : performance.now() + timeout;
 }
 

@@ -13,7 +13,7 @@ import {
 } from "../_ffi/fd.ts";
 import { FdHandle, HAND_OVER } from "../_ffi/handle.ts";
 import { errno, libc } from "../_ffi/libc.ts";
-import { delay, waitFd, waitFds } from "../_ffi/poll.ts";
+import { deadlineOf, delay, waitFd, waitFds } from "../_ffi/poll.ts";
 import { FdStreams } from "../_streams/duplex.ts";
 import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
 
@@ -268,9 +268,7 @@ export async function openFifo(
   const lib = libc();
   const access = read && write ? C.O_RDWR : read ? C.O_RDONLY : C.O_WRONLY;
   const flags = access | C.O_NONBLOCK | C.O_CLOEXEC;
-  const deadline = timeout === undefined
-    ? Infinity
-    : performance.now() + timeout;
+  const deadline = deadlineOf(timeout);
   const left = () =>
     deadline === Infinity
       ? undefined

@@ -15,6 +15,7 @@ import {
 } from "../_ffi/names.ts";
 import { unlinkAtExit } from "../_ffi/shutdown.ts";
 import { checkChunk } from "../_streams/writable.ts";
+import { deadlineOf } from "../_ffi/poll.ts";
 
 /**
  * Options of {@linkcode MessageQueue.open}.
@@ -464,9 +465,7 @@ export class MessageQueue implements Disposable {
     { signal, timeout }: { signal?: AbortSignal; timeout?: number },
     attempt: (fd: number) => number,
   ): Promise<number> {
-    const deadline = timeout === undefined
-      ? Infinity
-      : performance.now() + timeout;
+    const deadline = deadlineOf(timeout);
     for (;;) {
       const result = attempt(this.#handle.use(call));
       if (result >= 0) return result;

@@ -5,7 +5,7 @@ import { cString, toPath } from "../_ffi/cstring.ts";
 import { lastError, osError } from "../_ffi/errno.ts";
 import { closeFd, fstat } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
-import { delay } from "../_ffi/poll.ts";
+import { deadlineOf, delay } from "../_ffi/poll.ts";
 import { checkModeBits, checkTimeout } from "../_ffi/names.ts";
 
 /**
@@ -227,9 +227,7 @@ export class Lock implements Disposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    const deadline = timeout === undefined
-      ? Infinity
-      : performance.now() + timeout;
+    const deadline = deadlineOf(timeout);
     const run = async (): Promise<LockGuard> => {
       let backoff = 1;
       for (;;) {

@@ -6,7 +6,7 @@ import { lastError, osError } from "../_ffi/errno.ts";
 import { closeFd } from "../_ffi/fd.ts";
 import { FdHandle } from "../_ffi/handle.ts";
 import { libc } from "../_ffi/libc.ts";
-import { delay, type WaitOptions } from "../_ffi/poll.ts";
+import { deadlineOf, delay, type WaitOptions } from "../_ffi/poll.ts";
 import {
   checkFdList,
   closeAll,
@@ -297,9 +297,7 @@ export class UnixDatagram implements Disposable {
     const { signal, timeout } = options;
     checkTimeout(timeout, call);
     signal?.throwIfAborted();
-    const deadline = timeout === undefined
-      ? Infinity
-      : performance.now() + timeout;
+    const deadline = deadlineOf(timeout);
     const action = `Cannot send a datagram of ${data.byteLength} bytes to ${
       JSON.stringify(path)
     }`;
@@ -353,9 +351,7 @@ export class UnixDatagram implements Disposable {
     const { signal, timeout } = options;
     checkTimeout(timeout, call);
     signal?.throwIfAborted();
-    const deadline = timeout === undefined
-      ? Infinity
-      : performance.now() + timeout;
+    const deadline = deadlineOf(timeout);
     for (;;) {
       const fd = this.#handle.use(call);
       const size = peekDatagramSize(
