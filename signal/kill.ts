@@ -12,7 +12,9 @@ import { signalNames } from "../_ffi/signals.ts";
  * - `pid < 0`: every process in group `-pid` (e.g. a job started with its
  *   own group).
  *
- * Permissions: `--allow-run`.
+ * Permissions: `--allow-run`. The kernel lets a process signal another only
+ * when their user ids match (or it is privileged), with one exception:
+ * `SIGCONT` may be sent to any process in the same session.
  *
  * @param pid The process (or negated group) id.
  * @param signal The signal name. Default `"SIGTERM"`.

@@ -163,35 +163,48 @@ Deno.test("kill(): missing process, process groups, bad input", async (t) => {
 Deno.test("kill(): an unprivileged process gets PermissionDenied", {
   ignore: Deno.uid() !== 0,
 }, async () => {
-  // Run a Deno child as nobody (setpriv), from a copy of the binary it can read.
-  using dir = tempDir();
-  Deno.chmodSync(dir.path, 0o755);
-  const deno = `${dir.path}/deno`;
-  Deno.copyFileSync(Deno.execPath(), deno);
-  Deno.chmodSync(deno, 0o755);
-  const out = await new Deno.Command("setpriv", {
-    args: [
-      "--reuid=65534",
-      "--regid=65534",
-      "--clear-groups",
-      deno,
-      "run",
-      "-A",
-      "--no-config",
-      "--no-lock",
-      fixture.pathname,
-      "kill",
-      "1",
-    ],
-    env: { DENO_DIR: `${dir.path}/cache`, HOME: dir.path },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assertEquals(
-    text.trim(),
-    "PermissionDenied: Cannot send SIGCONT to process 1: EPERM (operation not permitted)",
-  );
+  // The target is a root-owned sleep started here; the signal is SIGTERM,
+  // which (unlike SIGCONT, allowed within one session) needs matching uids.
+  const target = new Deno.Command("sleep", {
+    args: ["60"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    // Run a Deno child as nobody (setpriv), from a copy of the binary it can read.
+    using dir = tempDir();
+    Deno.chmodSync(dir.path, 0o755);
+    const deno = `${dir.path}/deno`;
+    Deno.copyFileSync(Deno.execPath(), deno);
+    Deno.chmodSync(deno, 0o755);
+    const out = await new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        deno,
+        "run",
+        "-A",
+        "--no-config",
+        "--no-lock",
+        fixture.pathname,
+        "kill",
+        String(target.pid),
+      ],
+      env: { DENO_DIR: `${dir.path}/cache`, HOME: dir.path },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assertEquals(
+      text.trim(),
+      `PermissionDenied: Cannot send SIGTERM to process ${target.pid}: EPERM (operation not permitted)`,
+    );
+  } finally {
+    target.kill("SIGKILL");
+    // Killed by our SIGKILL, not by the child's SIGTERM.
+    assertEquals((await target.status).signal, "SIGKILL");
+  }
 });
 
 Deno.test("signals()/nextSignal(): uncatchable and unknown signals, timeouts, aborts", async (t) => {
