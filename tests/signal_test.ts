@@ -171,12 +171,21 @@ Deno.test("kill(): an unprivileged process gets PermissionDenied", {
     stderr: "null",
   }).spawn();
   try {
-    // Run a Deno child as nobody (setpriv), from a copy of the binary it can read.
+    // Run a Deno child as nobody (setpriv), from a path it can reach: a hard
+    // link when the binary is world-executable, else a copy.
     using dir = tempDir();
     Deno.chmodSync(dir.path, 0o755);
     const deno = `${dir.path}/deno`;
-    Deno.copyFileSync(Deno.execPath(), deno);
-    Deno.chmodSync(deno, 0o755);
+    try {
+      Deno.linkSync(Deno.execPath(), deno);
+      if ((Deno.statSync(deno).mode! & 0o005) !== 0o005) {
+        Deno.removeSync(deno);
+        throw new Error("not world-executable");
+      }
+    } catch {
+      Deno.copyFileSync(Deno.execPath(), deno);
+      Deno.chmodSync(deno, 0o755);
+    }
     const out = await new Deno.Command("setpriv", {
       args: [
         "--reuid=65534",
