@@ -3,6 +3,7 @@
 // peers compiled on the fly, Deno child processes.
 
 import { assertEquals } from "@std/assert";
+import { pipe } from "../pipe/mod.ts";
 
 /** The open fds of this process, with what they point to. */
 export function openFds(): Map<number, string> {
@@ -190,7 +191,14 @@ export function scriptFile(dir: string, name: string, code: string): string {
 /** The URL of the package root, for child scripts to import from. */
 export const ROOT: string = new URL("../", import.meta.url).href;
 
-// Warm up runtime resources that Deno opens lazily on first use (the crypto
-// worker's event loop opens an eventfd and an epoll fd), so that leak checks
-// see only what the code under test opens.
+// Warm up resources opened lazily on first use and kept for the life of the
+// process — the crypto worker's event loop (an eventfd and an epoll fd), and
+// the package's wait engine (its epoll set and wake eventfd) — so that leak
+// checks see only what the code under test opens.
 await sha256(new Uint8Array(1));
+{
+  const { reader, writer } = pipe();
+  await reader.read(new Uint8Array(1), { timeout: 0 }).catch(() => {});
+  reader.close();
+  writer.close();
+}
