@@ -54,16 +54,22 @@ export const IPC_DIRS = ["/dev/shm", "/dev/mqueue"];
 /**
  * Runs `fn` under {@linkcode assertNoFdLeak} and checks that each of `dirs`
  * lists the same entries afterwards: nothing left behind, nothing removed.
+ * Only entries whose name carries this test process's mark count: /dev/shm
+ * and /dev/mqueue are shared by every process on the machine (another test
+ * run, other software). {@linkcode randomName} puts the mark in every name,
+ * and the package's own temporaries carry the pid too.
  */
 export async function assertNoLeaks(
   fn: () => Promise<void> | void,
   dirs: string[] = IPC_DIRS,
+  mark = `-${Deno.pid}-`,
 ): Promise<void> {
-  const before = dirs.map(listDir);
+  const ours = (dir: string) => listDir(dir).filter((n) => n.includes(mark));
+  const before = dirs.map(ours);
   await assertNoFdLeak(fn);
   dirs.forEach((dir, i) => {
     const was = before[i]!;
-    const now = listDir(dir);
+    const now = ours(dir);
     assertEquals(
       {
         added: now.filter((n) => !was.includes(n)),
@@ -75,9 +81,12 @@ export async function assertNoLeaks(
   });
 }
 
-/** A random name with a prefix, e.g. `/pipc-test-3f9a…` for POSIX names. */
+/**
+ * A random name with a prefix and this process's pid, e.g.
+ * `pipc-test-4242-3f9a…` (the pid is the mark leak checks look for).
+ */
 export function randomName(prefix = "pipc-test"): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 13)}`;
+  return `${prefix}-${Deno.pid}-${crypto.randomUUID().slice(0, 13)}`;
 }
 
 /** A fresh temporary directory removed by the returned disposer. */
