@@ -269,7 +269,7 @@ Deno.test("socket files and FIFOs: exclusive creation, own-file removal, identit
       }, []);
     },
   );
-  await t.step("an adopted datagram socket removes nothing", async () => {
+  await t.step("an adopted datagram socket removes nothing", () => {
     const path = `${dir.path}/d.sock`;
     using bound = UnixDatagram.bind(path);
     // fromFd of a dup of the bound socket: closing it must not remove the file.
