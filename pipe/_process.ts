@@ -485,7 +485,7 @@ export function findProgram(
     lib.access(cString(path), 1 /* X_OK */) === 0 &&
     statPath(path, "spawn()")?.kind === "file";
   if (command.includes("/")) return executable(command) ? command : null;
-  const path = env?.PATH ??
+  const path = env?.["PATH"] ??
     (clearEnv ? undefined : Deno.env.get("PATH")) ??
     "/usr/local/bin:/usr/bin:/bin";
   for (const dir of path.split(":")) {

@@ -507,7 +507,7 @@ export function addListenFds(
     }
     names.push(name);
   });
-  plan.extraEnv.LISTEN_FDS = String(listeners.length);
-  plan.extraEnv.LISTEN_FDNAMES = names.join(":");
+  plan.extraEnv["LISTEN_FDS"] = String(listeners.length);
+  plan.extraEnv["LISTEN_FDNAMES"] = names.join(":");
   plan.listenPid = true;
 }

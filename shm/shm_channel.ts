@@ -9,7 +9,7 @@ import {
   checkSize,
   MAX_CAPACITY,
 } from "../_check/mod.ts";
-import { C, IS_LINUX } from "../_ffi/constants.ts";
+import { IS_LINUX } from "../_ffi/constants.ts";
 import { closedError, invalidDataError } from "../_ffi/errors.ts";
 import { libc } from "../_ffi/libc.ts";
 import type { Mapping } from "../_ffi/mmap.ts";
