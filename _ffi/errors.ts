@@ -7,6 +7,7 @@
 
 import { ERRNO_NAMES } from "./constants.ts";
 import { errno, libc } from "./libc.ts";
+import { readCString } from "./memory.ts";
 
 type ErrorClass = new (message?: string, options?: ErrorOptions) => Error;
 
@@ -50,13 +51,13 @@ export function errnoName(code: number): string {
   const known = ERRNO_NAMES[code];
   if (known) return known;
   const p = libc().strerrorname_np?.(code);
-  return p ? Deno.UnsafePointerView.getCString(p) : `errno ${code}`;
+  return p ? readCString(BigInt(p)) : `errno ${code}`;
 }
 
 /** The description of an errno value, lower-cased, e.g. `"no such file or directory"`. */
 export function errnoText(code: number): string {
   const p = libc().strerror(code);
-  const text = p ? Deno.UnsafePointerView.getCString(p) : "unknown error";
+  const text = p ? readCString(BigInt(p)) : "unknown error";
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 

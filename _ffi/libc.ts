@@ -7,41 +7,81 @@ import { type Libc, SYMBOLS } from "./symbols.ts";
 export const LIBC_PATH_ENV = "POSIX_IPC_LIBC";
 
 let loaded: Libc | undefined;
-let errnoView: Deno.UnsafePointerView | undefined;
+let errnoAddress = 0n;
+const errnoValue = new Int32Array(1);
 
-function candidates(): string[] {
-  const list: string[] = [];
+/** The path the user set in POSIX_IPC_LIBC, if it may be read. */
+function override(): string | undefined {
   try {
     const state = Deno.permissions.querySync({
       name: "env",
       variable: LIBC_PATH_ENV,
     }).state;
-    if (state === "granted") {
-      const override = Deno.env.get(LIBC_PATH_ENV);
-      if (override) list.push(override);
-    }
+    if (state === "granted") return Deno.env.get(LIBC_PATH_ENV) || undefined;
   } catch {
-    // No env permission API (or denied): use the defaults only.
+    // No permission API: the defaults only.
   }
+  return undefined;
+}
+
+/** Where distributions keep libc: tried first when --allow-ffi names one of them. */
+const KNOWN_PATHS = [
+  "/lib/x86_64-linux-gnu/libc.so.6",
+  "/lib/aarch64-linux-gnu/libc.so.6",
+  "/usr/lib/x86_64-linux-gnu/libc.so.6",
+  "/usr/lib/aarch64-linux-gnu/libc.so.6",
+  "/lib64/libc.so.6",
+  "/usr/lib64/libc.so.6",
+  "/usr/lib/libc.so.6",
+  "/lib/libc.musl-x86_64.so.1",
+  "/lib/ld-musl-aarch64.so.1",
+];
+
+function defaults(): string[] {
   switch (Deno.build.os) {
     case "linux":
-      list.push("libc.so.6", "libc.musl-x86_64.so.1", "libc.so");
-      break;
+      return [
+        // A narrow --allow-ffi=<absolute libc path> is honoured as is.
+        ...KNOWN_PATHS.filter((path) => ffiState(path) === "granted"),
+        "libc.so.6",
+        "libc.musl-x86_64.so.1",
+        "libc.so",
+      ];
     case "darwin":
-      list.push("/usr/lib/libSystem.B.dylib");
-      break;
+      return ["/usr/lib/libSystem.B.dylib"];
     default:
-      break;
+      return [];
   }
-  return list;
+}
+
+function ffiState(path: string): Deno.PermissionState {
+  try {
+    return Deno.permissions.querySync({ name: "ffi", path }).state;
+  } catch {
+    return "prompt";
+  }
+}
+
+/** The narrow permission that works, for messages. */
+function narrowHint(): string {
+  const path = Deno.build.os === "darwin"
+    ? "/usr/lib/libSystem.B.dylib"
+    : "/lib/x86_64-linux-gnu/libc.so.6";
+  return `Either grant --allow-ffi (which, in practice, grants everything), ` +
+    `or the narrow form --allow-ffi=${path}` +
+    (Deno.build.os === "linux"
+      ? ` (your libc's path: ldconfig -p | grep libc.so.6; for a path of your own, ` +
+        `also set ${LIBC_PATH_ENV} to it and grant --allow-env=${LIBC_PATH_ENV})`
+      : "");
 }
 
 /**
  * Returns the loaded libc symbols, opening the library on first use.
  *
  * The path can be overridden with the `POSIX_IPC_LIBC` environment variable
- * (read only when `--allow-env` covers it). Permission errors from
- * `Deno.dlopen` (missing `--allow-ffi`) are rethrown unchanged.
+ * (read only when `--allow-env` covers it). Each candidate is tried only if
+ * the FFI permission allows it (one prompt at most); when permission is what
+ * stops every candidate, the error says which narrow grant works.
  */
 export function libc(): Libc {
   if (loaded) return loaded;
@@ -50,9 +90,22 @@ export function libc(): Libc {
       `posix-ipc needs a POSIX system, this is "${Deno.build.os}"`,
     );
   }
+  const chosen = override();
+  const candidates = chosen ? [chosen] : defaults();
   const tried: string[] = [];
+  let permissionError: unknown;
   let lastError: unknown;
-  for (const path of candidates()) {
+  let prompted = false;
+  for (const path of candidates) {
+    const state = ffiState(path);
+    if (state === "denied" || (state === "prompt" && prompted)) {
+      tried.push(`${path} (no --allow-ffi for it)`);
+      permissionError ??= new Deno.errors.NotCapable(
+        `Requires ffi access to "${path}"`,
+      );
+      continue;
+    }
+    if (state === "prompt") prompted = true;
     try {
       loaded = Deno.dlopen(path, SYMBOLS).symbols;
       break;
@@ -61,27 +114,37 @@ export function libc(): Libc {
         error instanceof Deno.errors.NotCapable ||
         error instanceof Deno.errors.PermissionDenied
       ) {
-        throw error;
+        permissionError = error;
+        tried.push(`${path} (no --allow-ffi for it)`);
+      } else {
+        tried.push(`${path} (${(error as Error).message})`);
+        lastError = error;
       }
-      tried.push(`${path} (${(error as Error).message})`);
-      lastError = error;
     }
   }
   if (!loaded) {
+    if (permissionError) {
+      throw new Deno.errors.NotCapable(
+        `posix-ipc cannot load the C library: tried ${
+          tried.join(", ")
+        }. ${narrowHint()}`,
+        { cause: permissionError },
+      );
+    }
     throw new Deno.errors.NotFound(
-      `Cannot load the C library; tried: ${tried.join(", ")}. ` +
-        `Set ${LIBC_PATH_ENV} to its path`,
+      `posix-ipc cannot load the C library; tried: ${tried.join(", ")}. ` +
+        `Set ${LIBC_PATH_ENV} to its path (and allow reading it: --allow-env=${LIBC_PATH_ENV})`,
       { cause: lastError },
     );
   }
   const location = loaded.__errno_location ?? loaded.__error;
-  const pointer = location?.();
-  if (!pointer) {
+  const address = location ? BigInt(location()) : 0n;
+  if (address === 0n) {
     throw new Deno.errors.NotSupported(
-      "Cannot locate errno in the loaded C library",
+      "posix-ipc: cannot locate errno in the loaded C library",
     );
   }
-  errnoView = new Deno.UnsafePointerView(pointer);
+  errnoAddress = address;
   return loaded;
 }
 
@@ -91,6 +154,9 @@ export function libc(): Libc {
  * thread).
  */
 export function errno(): number {
-  if (!errnoView) libc();
-  return errnoView!.getInt32();
+  const lib = libc();
+  // Read through libc (not Deno's pointer API, which needs an unscoped
+  // --allow-ffi); the copy itself never changes errno.
+  lib.copy_from(errnoValue, errnoAddress, 4n);
+  return errnoValue[0]!;
 }

@@ -7,6 +7,7 @@ import { C, E, IS_LINUX } from "./constants.ts";
 import { check, osError } from "./errors.ts";
 import { closeFd, setCloseOnExec, setNonBlocking } from "./fd.ts";
 import { errno, libc } from "./libc.ts";
+import { addressOf, readBytes, readCString } from "./memory.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -231,27 +232,28 @@ function addrinfoList(
 ): SockAddr[] {
   const lib = libc();
   if (rc !== 0) {
-    const p = lib.gai_strerror(rc);
-    const why = p ? Deno.UnsafePointerView.getCString(p) : `error ${rc}`;
+    const why = readCString(BigInt(lib.gai_strerror(rc))) || `error ${rc}`;
     throw new Deno.errors.NotFound(
       `${call}: cannot resolve ${JSON.stringify(host)}: ${why}`,
     );
   }
-  const head = Deno.UnsafePointer.create(out[0]!);
+  const head = out[0]!;
   const result: SockAddr[] = [];
   try {
-    for (let p = head; p;) {
-      const view = new Deno.UnsafePointerView(p);
-      const family = view.getInt32(C.ADDRINFO.family);
-      const len = view.getUint32(C.ADDRINFO.addrlen);
-      const addrPointer = view.getPointer(C.ADDRINFO.addr);
-      if (addrPointer && (family === C.AF_INET || family === C.AF_INET6)) {
-        const addr = new Uint8Array(len);
-        new Deno.UnsafePointerView(addrPointer).copyInto(addr);
+    for (let p = head; p !== 0n;) {
+      const info = readBytes(p, C.ADDRINFO.next + 8);
+      const view = new DataView(info.buffer);
+      const family = view.getInt32(C.ADDRINFO.family, true);
+      const len = view.getUint32(C.ADDRINFO.addrlen, true);
+      const addrAddress = view.getBigUint64(C.ADDRINFO.addr, true);
+      if (
+        addrAddress !== 0n && (family === C.AF_INET || family === C.AF_INET6)
+      ) {
+        const addr = readBytes(addrAddress, len);
         new DataView(addr.buffer).setUint16(2, port, false);
         result.push({ addr, len, family });
       }
-      p = view.getPointer(C.ADDRINFO.next);
+      p = view.getBigUint64(C.ADDRINFO.next, true);
     }
   } finally {
     lib.freeaddrinfo(head);
@@ -595,7 +597,5 @@ export function closeAll(fds: readonly number[]): void {
 }
 
 function ptr(buffer: ArrayBufferView): bigint {
-  return BigInt(
-    Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer as BufferSource)),
-  );
+  return addressOf(buffer);
 }

@@ -14,14 +14,30 @@
 /** The libc symbols this package calls. */
 export const SYMBOLS = {
   // --- errno -------------------------------------------------------------
-  /** int *__errno_location(void) — glibc/musl */
-  __errno_location: { parameters: [], result: "pointer", optional: true },
+  /** int *__errno_location(void) — glibc/musl (an address: see _ffi/memory.ts) */
+  __errno_location: { parameters: [], result: "usize", optional: true },
   /** int *__error(void) — macOS */
-  __error: { parameters: [], result: "pointer", optional: true },
+  __error: { parameters: [], result: "usize", optional: true },
   /** const char *strerrorname_np(int errnum) — glibc ≥ 2.32 */
-  strerrorname_np: { parameters: ["i32"], result: "pointer", optional: true },
+  strerrorname_np: { parameters: ["i32"], result: "usize", optional: true },
   /** char *strerror(int errnum) */
-  strerror: { parameters: ["i32"], result: "pointer" },
+  strerror: { parameters: ["i32"], result: "usize" },
+
+  // --- memory, through libc (Deno's pointer API needs an unscoped --allow-ffi) ---
+  /** void *memmove(void *dst, const void *src, size_t 0) — returns dst: the address of a buffer */
+  address_of: {
+    name: "memmove",
+    parameters: ["buffer", "buffer", "usize"],
+    result: "usize",
+  },
+  /** void *memmove(void *dst, const void *src, size_t n) — copies foreign memory into a buffer */
+  copy_from: {
+    name: "memmove",
+    parameters: ["buffer", "usize", "usize"],
+    result: "usize",
+  },
+  /** size_t strnlen(const char *s, size_t maxlen) */
+  strnlen: { parameters: ["usize", "usize"], result: "usize" },
 
   // --- file descriptors ----------------------------------------------------
   /** int close(int fd) */
@@ -30,18 +46,6 @@ export const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** ssize_t write(int fd, const void *buf, size_t count) */
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  /** ssize_t read(int fd, void *buf, size_t count) — into foreign memory */
-  read_ptr: {
-    name: "read",
-    parameters: ["i32", "pointer", "usize"],
-    result: "isize",
-  },
-  /** ssize_t write(int fd, const void *buf, size_t count) — from foreign memory */
-  write_ptr: {
-    name: "write",
-    parameters: ["i32", "pointer", "usize"],
-    result: "isize",
-  },
   /** int pipe2(int pipefd[2], int flags) — Linux */
   pipe2: { parameters: ["buffer", "i32"], result: "i32", optional: true },
   /** int pipe(int pipefd[2]) */
@@ -119,11 +123,11 @@ export const SYMBOLS = {
   shm_unlink: { parameters: ["buffer"], result: "i32" },
   /** void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) */
   mmap: {
-    parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],
-    result: "pointer",
+    parameters: ["usize", "usize", "i32", "i32", "i32", "i64"],
+    result: "usize",
   },
   /** int munmap(void *addr, size_t length) */
-  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  munmap: { parameters: ["usize", "usize"], result: "i32" },
   /** int memfd_create(const char *name, unsigned int flags) — Linux, glibc ≥ 2.27 */
   memfd_create: {
     parameters: ["buffer", "u32"],
@@ -133,7 +137,7 @@ export const SYMBOLS = {
   /** long syscall(SYS_futex, uint32_t *uaddr, FUTEX_WAIT, uint32_t val, const struct timespec *timeout) — on Deno's blocking pool */
   futex_wait_async: {
     name: "syscall",
-    parameters: ["i64", "pointer", "i32", "u32", "buffer"],
+    parameters: ["i64", "usize", "i32", "u32", "buffer"],
     result: "i64",
     nonblocking: true,
     optional: true,
@@ -141,37 +145,37 @@ export const SYMBOLS = {
   /** long syscall(SYS_futex, uint32_t *uaddr, FUTEX_WAKE, int count) */
   futex_wake: {
     name: "syscall",
-    parameters: ["i64", "pointer", "i32", "i32"],
+    parameters: ["i64", "usize", "i32", "i32"],
     result: "i64",
     optional: true,
   },
 
   // --- semaphores ----------------------------------------------------------
   /** sem_t *sem_open(const char *name, int oflag, mode_t mode, unsigned int value) — SEM_FAILED is NULL on glibc */
-  sem_open: { parameters: ["buffer", "i32", "u32", "u32"], result: "pointer" },
+  sem_open: { parameters: ["buffer", "i32", "u32", "u32"], result: "usize" },
   /** int sem_close(sem_t *sem) */
-  sem_close: { parameters: ["pointer"], result: "i32" },
+  sem_close: { parameters: ["usize"], result: "i32" },
   /** int sem_unlink(const char *name) */
   sem_unlink: { parameters: ["buffer"], result: "i32" },
   /** int sem_post(sem_t *sem) */
-  sem_post: { parameters: ["pointer"], result: "i32" },
+  sem_post: { parameters: ["usize"], result: "i32" },
   /** int sem_trywait(sem_t *sem) — a user-space CAS when the count is positive */
-  sem_trywait: { parameters: ["pointer"], result: "i32" },
+  sem_trywait: { parameters: ["usize"], result: "i32" },
   /** int sem_timedwait(sem_t *sem, const struct timespec *abstime) — on Deno's blocking pool; absent on macOS */
   sem_timedwait_async: {
     name: "sem_timedwait",
-    parameters: ["pointer", "buffer"],
+    parameters: ["usize", "buffer"],
     result: "i32",
     nonblocking: true,
     optional: true,
   },
   /** int sem_getvalue(sem_t *sem, int *sval) */
-  sem_getvalue: { parameters: ["pointer", "buffer"], result: "i32" },
+  sem_getvalue: { parameters: ["usize", "buffer"], result: "i32" },
 
   // --- message queues (Linux; none on macOS) -------------------------------
   /** mqd_t mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr) — an fd on Linux */
   mq_open: {
-    parameters: ["buffer", "i32", "u32", "pointer"],
+    parameters: ["buffer", "i32", "u32", "buffer"],
     result: "i32",
     optional: true,
   },
@@ -254,9 +258,9 @@ export const SYMBOLS = {
     result: "i32",
   },
   /** void freeaddrinfo(struct addrinfo *res) */
-  freeaddrinfo: { parameters: ["pointer"], result: "void" },
+  freeaddrinfo: { parameters: ["usize"], result: "void" },
   /** const char *gai_strerror(int errcode) */
-  gai_strerror: { parameters: ["i32"], result: "pointer" },
+  gai_strerror: { parameters: ["i32"], result: "usize" },
   /** ssize_t readlink(const char *path, char *buf, size_t bufsiz) */
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   /** int getrlimit(int resource, struct rlimit *rlim) */
@@ -320,7 +324,7 @@ export const SYMBOLS = {
   /** pid_t waitpid(pid_t pid, int *wstatus, int options) */
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   /** void *dlsym(void *handle, const char *symbol) — used to read `environ` */
-  dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+  dlsym: { parameters: ["pointer", "buffer"], result: "usize" },
   /** long syscall(SYS_pidfd_open, pid_t pid, unsigned int flags) — Linux ≥ 5.3 */
   sys_pidfd_open: {
     name: "syscall",
@@ -337,7 +341,7 @@ export const SYMBOLS = {
   },
   /** int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) */
   posix_spawnp: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "pointer"],
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "usize"],
     result: "i32",
   },
   /** int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa) */

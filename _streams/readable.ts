@@ -35,6 +35,7 @@ export function readFd(
       const got = handle.tryRead(view, call);
       return got < 0 ? undefined : got;
     },
+    true,
   );
 }
 

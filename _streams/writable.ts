@@ -41,6 +41,7 @@ export async function writeAll(
         const m = handle.tryWrite(rest, call);
         return m < 0 ? undefined : m;
       },
+      true,
     );
   }
 }

@@ -34,6 +34,7 @@
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
 import { closedError, lastError, timedOutError } from "../_ffi/errors.ts";
 import { errno, libc } from "../_ffi/libc.ts";
+import { addressOf } from "../_ffi/memory.ts";
 
 // --- deadlines ----------------------------------------------------------------
 
@@ -346,6 +347,11 @@ export function waitFor(
  * something other than `undefined`, waiting on `sources` in between. The
  * deadline is the caller's, for the whole call. `sources` may be a function,
  * called before each attempt (to capture a futex word's value first).
+ *
+ * With `waitFirst`, the caller has just made a failed attempt itself, so the
+ * loop starts with the wait. Only for level-triggered sources (fd
+ * readiness): a futex value captured after a failed attempt could miss the
+ * change that came in between.
  */
 export async function retry<T>(
   owner: Owner,
@@ -354,12 +360,15 @@ export async function retry<T>(
   sources: readonly Source[] | (() => readonly Source[]),
   until: WaitUntil,
   attempt: () => T | undefined,
+  waitFirst = false,
 ): Promise<T> {
-  for (;;) {
+  for (let skip = waitFirst;; skip = false) {
     owner.use(call);
     const watch = typeof sources === "function" ? sources() : sources;
-    const result = attempt();
-    if (result !== undefined) return result;
+    if (!skip) {
+      const result = attempt();
+      if (result !== undefined) return result;
+    }
     await waitFor(owner, call, state, watch, until);
   }
 }
@@ -708,12 +717,12 @@ export interface FutexWord {
   /** The word's index in `view`. */
   index: number;
   /** The word's address. */
-  pointer: Deno.PointerObject;
+  address: bigint;
 }
 
 /** Wakes every waiter of a shared futex word (`FUTEX_WAKE`), in any process. */
 export function futexWake(word: FutexWord, count = 0x7fffffff): void {
-  libc().futex_wake?.(BigInt(C.SYS_futex), word.pointer, C.FUTEX_WAKE, count);
+  libc().futex_wake?.(BigInt(C.SYS_futex), word.address, C.FUTEX_WAKE, count);
 }
 
 /** The source "the word no longer holds `expected`". */
@@ -749,7 +758,7 @@ class FutexGroup {
   readonly waits = new Set<FutexWait>();
   #entries = new Uint8Array(WAITV_ENTRY * C.FUTEX_WAITV_MAX);
   #wakeWord = new Int32Array(new ArrayBuffer(128));
-  #wakePointer = Deno.UnsafePointer.of(this.#wakeWord)!;
+  #wakeAddress = addressOf(this.#wakeWord);
   #parked = false;
 
   get full(): boolean {
@@ -772,7 +781,7 @@ class FutexGroup {
     Atomics.add(this.#wakeWord, 0, 1);
     libc().futex_wake?.(
       BigInt(C.SYS_futex),
-      this.#wakePointer,
+      this.#wakeAddress,
       C.FUTEX_WAKE | C.FUTEX_PRIVATE_FLAG,
       1,
     );
@@ -785,7 +794,7 @@ class FutexGroup {
       view.setBigUint64(i * WAITV_ENTRY, BigInt(w.source.expected >>> 0), true);
       view.setBigUint64(
         i * WAITV_ENTRY + 8,
-        BigInt(Deno.UnsafePointer.value(w.source.word.pointer)),
+        w.source.word.address,
         true,
       );
       view.setUint32(i * WAITV_ENTRY + 16, C.FUTEX2_SIZE_U32, true);
@@ -799,7 +808,7 @@ class FutexGroup {
     );
     view.setBigUint64(
       k * WAITV_ENTRY + 8,
-      BigInt(Deno.UnsafePointer.value(this.#wakePointer)),
+      this.#wakeAddress,
       true,
     );
     view.setUint32(
@@ -902,7 +911,7 @@ async function directFutexWait(wait: FutexWait): Promise<void> {
     if (source.check() !== 0) return pending.fire(source, 1);
     await libc().futex_wait_async!(
       BigInt(C.SYS_futex),
-      source.word.pointer,
+      source.word.address,
       C.FUTEX_WAIT,
       source.expected >>> 0,
       null,

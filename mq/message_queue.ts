@@ -623,13 +623,7 @@ function open(
       const attr = new BigInt64Array(C.SIZEOF_MQ_ATTR / 8);
       attr[1] = BigInt(maxMessages);
       attr[2] = BigInt(messageSize);
-      fd = lib.mq_open(
-        cname,
-        flags | C.O_CREAT | C.O_EXCL,
-        mode,
-        Deno.UnsafePointer.of(attr),
-      );
-      void attr;
+      fd = lib.mq_open(cname, flags | C.O_CREAT | C.O_EXCL, mode, attr);
       if (fd !== -1) {
         created = true;
         break;

@@ -23,6 +23,7 @@ import {
   statusFlags,
 } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
+import { addressOf, readCString, readU64 } from "../_ffi/memory.ts";
 import { checkSignal, signalName } from "../_check/signals.ts";
 import { pollSource, retry, type Source } from "../_wait/engine.ts";
 import {
@@ -390,18 +391,21 @@ export function basePlan(
   };
 }
 
+/** The address of libc's `environ` variable (a `char **`), or 0. */
+function environAddress(): bigint {
+  return BigInt(libc().dlsym(null, cString("environ")));
+}
+
 /** The current process environment as `environ` entries ("K=V"). */
 function currentEnviron(): string[] {
-  const address = libc().dlsym(null, cString("environ"));
-  if (!address) return [];
-  const environ = new Deno.UnsafePointerView(address).getPointer();
-  if (!environ) return [];
-  const view = new Deno.UnsafePointerView(environ);
+  const address = environAddress();
+  if (address === 0n) return [];
+  const environ = readU64(address);
   const out: string[] = [];
-  for (let i = 0;; i++) {
-    const entry = view.getPointer(i * 8);
-    if (!entry) break;
-    out.push(Deno.UnsafePointerView.getCString(entry));
+  for (let i = 0n; environ !== 0n; i++) {
+    const entry = readU64(environ + 8n * i);
+    if (entry === 0n) break;
+    out.push(readCString(entry, 1 << 20));
   }
   return out;
 }
@@ -411,7 +415,7 @@ function cStringArray(values: string[], call: string, what: string) {
   const strings = values.map((v, i) => cString(v, call, `${what} ${i}`));
   const array = new BigUint64Array(strings.length + 1);
   strings.forEach((s, i) => {
-    array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)));
+    array[i] = addressOf(s);
   });
   return { array, strings };
 }
@@ -591,11 +595,11 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
     }
     const argvArray = cStringArray(argv, call, "argument");
     keep.push(argvArray);
-    let envp: Deno.PointerValue;
+    let envp: bigint;
     const extra = Object.entries(plan.extraEnv);
     if (plan.env === undefined && !plan.clearEnv && extra.length === 0) {
-      const address = lib.dlsym(null, cString("environ"));
-      envp = address ? new Deno.UnsafePointerView(address).getPointer() : null;
+      const address = environAddress();
+      envp = address === 0n ? 0n : readU64(address);
     } else {
       const merged = new Map<string, string>();
       if (!plan.clearEnv) {
@@ -612,7 +616,7 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
         "environment entry",
       );
       keep.push(envArray);
-      envp = Deno.UnsafePointer.of(envArray.array);
+      envp = addressOf(envArray.array);
     }
     const pidOut = new Int32Array(1);
     const rc = lib.posix_spawnp(

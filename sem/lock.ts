@@ -11,7 +11,12 @@ import { C, E, IS_LINUX } from "../_ffi/constants.ts";
 import { osError } from "../_ffi/errors.ts";
 import { closeFd, fstat } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
-import { kickPollers, pollSource, retry, type Source } from "../_wait/engine.ts";
+import {
+  kickPollers,
+  pollSource,
+  retry,
+  type Source,
+} from "../_wait/engine.ts";
 import { FdHandle } from "../_wait/fd_handle.ts";
 import { untilOf, type WaitOptions } from "../_wait/options.ts";
 import { WaitQueue } from "../_wait/queue.ts";

@@ -143,7 +143,7 @@ function isGlibc(): boolean {
 }
 
 let newSemaphore: (
-  sem: Deno.PointerObject,
+  sem: bigint,
   mapping: Mapping | null,
   name: string,
   lifecycle: Lifecycle | null,
@@ -186,7 +186,8 @@ let newSemaphore: (
  * ```
  */
 export class Semaphore implements Disposable {
-  #sem: Deno.PointerObject;
+  /** The sem_t's address. */
+  #sem: bigint;
   #mapping: Mapping | null;
   #lifecycle: Lifecycle | null;
   #owner: Owner;
@@ -203,7 +204,7 @@ export class Semaphore implements Disposable {
   }
 
   private constructor(
-    sem: Deno.PointerObject,
+    sem: bigint,
     mapping: Mapping | null,
     name: string,
     lifecycle: Lifecycle | null,
@@ -291,7 +292,7 @@ export class Semaphore implements Disposable {
     return this.#lifecycle?.created ?? false;
   }
 
-  #use(call: string): Deno.PointerObject {
+  #use(call: string): bigint {
     if (this.#closed) throw closedError(call, this.#owner.label);
     return this.#sem;
   }
@@ -413,7 +414,7 @@ export class Semaphore implements Disposable {
   /** One decrement, waiting through the engine. */
   async #waitOne(until: WaitUntil): Promise<void> {
     const call = "Semaphore.wait()";
-    if (this.#mapping === null || !isGlibc()) {
+    if (this.#mapping === null || !isGlibc() || !this.#mapping.viewable) {
       // No futex word to wait on (macOS, musl): poll sem_trywait. The poll
       // itself takes the token, and hands it to the attempt.
       let taken = false;
@@ -434,7 +435,7 @@ export class Semaphore implements Disposable {
     const word: FutexWord = {
       view: words,
       index: 0,
-      pointer: this.#mapping.pointer,
+      address: this.#mapping.address,
     };
     const sources: Source[] = [futexSource(word, 0)];
     Atomics.add(words, 1, 1);
@@ -498,7 +499,7 @@ export class Semaphore implements Disposable {
     this.#waiters.close("Semaphore.wait()");
     try {
       if (this.#mapping) {
-        if (this.#announced > 0) {
+        if (this.#announced > 0 && this.#mapping.viewable) {
           // Withdraw this process's waiters from the shared count.
           const words = new Int32Array(this.#mapping.buffer!, 0, SEM_SIZE / 4);
           Atomics.sub(words, 1, this.#announced);
@@ -612,7 +613,7 @@ function adopt(
     created,
     removal,
   );
-  return newSemaphore(mapping.pointer, mapping, name, lifecycle);
+  return newSemaphore(mapping.address, mapping, name, lifecycle);
 }
 
 /** macOS: sem_open, no file to check. */
@@ -626,20 +627,19 @@ function openWithSemOpen(
 ): Semaphore {
   const lib = libc();
   const cname = checkName(name, call, "sem");
-  const failed = (p: Deno.PointerValue) =>
-    p === null || BigInt(Deno.UnsafePointer.value(p)) === C.SEM_FAILED;
-  let sem: Deno.PointerValue = null;
+  const failed = (p: bigint) => p === 0n || p === C.SEM_FAILED;
+  let sem = 0n;
   if (how !== "open") {
-    sem = lib.sem_open(cname, C.O_CREAT | C.O_EXCL, mode, initial);
+    sem = BigInt(lib.sem_open(cname, C.O_CREAT | C.O_EXCL, mode, initial));
     if (failed(sem) && (how === "create" || errno() !== E.EEXIST)) {
       throw lastError(call, `cannot create ${label}`);
     }
   }
   if (failed(sem)) {
-    sem = lib.sem_open(cname, 0, 0, 0);
+    sem = BigInt(lib.sem_open(cname, 0, 0, 0));
     if (failed(sem)) throw lastError(call, `cannot open ${label}`);
   }
-  return newSemaphore(sem!, null, name, null);
+  return newSemaphore(sem, null, name, null);
 }
 
 /**

@@ -541,7 +541,7 @@ export class SharedMemory implements Disposable {
    * @throws {Deno.errors.BadResource} If the segment is closed, or its buffer was transferred away.
    */
   get buffer(): ArrayBuffer {
-    const buffer = this.#mapping.buffer;
+    const buffer = this.#mapping.view("SharedMemory.buffer");
     if (!buffer) throw closedError("SharedMemory.buffer", this.#label());
     if (buffer.detached) {
       throw new Deno.errors.BadResource(
@@ -562,7 +562,7 @@ export class SharedMemory implements Disposable {
 
   /** Whether `close()` was called. */
   get closed(): boolean {
-    return this.#mapping.buffer === null;
+    return this.#mapping.unmapped;
   }
 
   /** Whether this handle created the segment (false: opened or adopted it). */

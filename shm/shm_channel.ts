@@ -234,7 +234,7 @@ class Ring {
     return {
       view: this.#words,
       index,
-      pointer: this.#mapping.at(index * 4),
+      address: this.#mapping.at(index * 4),
     };
   }
 
