@@ -398,22 +398,21 @@ export class FdWatch {
   source(events: number): Source {
     let source = this.#sources.get(events);
     if (!source) {
-      const watch = this;
       source = {
-        check: () => pollNow(watch.fd, events),
-        arm(p) {
-          watch.waits.set(p, events);
+        check: () => pollNow(this.fd, events),
+        arm: (p) => {
+          this.waits.set(p, events);
           if (p.ref) reactor.refs++;
           else reactor.unrefs++;
-          reactor.update(watch);
+          reactor.update(this);
         },
-        disarm(p) {
-          if (!watch.waits.delete(p)) return;
+        disarm: (p) => {
+          if (!this.waits.delete(p)) return;
           if (p.ref) reactor.dropRef();
           else reactor.unrefs--;
         },
-        refChanged(p, ref) {
-          if (!watch.waits.has(p)) return;
+        refChanged: (p, ref) => {
+          if (!this.waits.has(p)) return;
           if (ref) {
             reactor.unrefs--;
             reactor.refs++;
