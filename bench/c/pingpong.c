@@ -94,7 +94,8 @@ int main(int argc, char **argv) {
       else if (qa) { unsigned p; mq_receive(qa, buf, size < 64 ? 64 : size, &p); mq_send(qb, buf, size, 0); }
       else if (shm) {
         unsigned v = (unsigned)(2 * i + 1);
-        while (atomic_load(&shm[0]) != v) { if (mode[4] == 'f') futex_wait(&shm[0], v - 1); }
+        /* shm[0] holds the previous round's v - 2 (0 before the first). */
+        while (atomic_load(&shm[0]) != v) { if (mode[4] == 'f') futex_wait(&shm[0], v - 2 == (unsigned)-1 ? 0 : v - 2); }
         atomic_store(&shm[16], v); if (mode[4] == 'f') futex_wake(&shm[16]);
       } else { int s; sigwait(&set, &s); kill(parent, SIGUSR2); }
     }
