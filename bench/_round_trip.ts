@@ -10,8 +10,11 @@
 // trips of SIZE bytes (64; a post each way for sem), each followed by
 // setTimeout(GAP_US / 1000) when GAP_US > 0. Bytes go through the low-level
 // read()/write() (conn.read()/conn.write() for Deno.Conn). Prints
-// {"samplesUs": […]}: the last 90% of round trips, in µs.
+// {"cpuUs": …, "samplesUs": […]}: the user+system CPU time of this process
+// over all round trips (process.cpuUsage(): getrusage, every thread), and
+// the last 90% of round trips, in µs.
 
+import process from "node:process";
 import { monotonicUs } from "./_clock.ts";
 import {
   adoptPipeReader,
@@ -262,6 +265,7 @@ switch (mode) {
 
 try {
   const samples: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const t = monotonicUs();
     await side.send();
@@ -269,12 +273,14 @@ try {
     samples.push(monotonicUs() - t);
     if (gapUs > 0) await sleep(gapUs / 1000);
   }
+  const cpu = process.cpuUsage(cpu0);
   const code = await exited;
   if (code !== 0) throw new Error(`round trip: the peer failed (exit ${code})`);
   side.close();
   const steady = samples.slice(Math.floor(count / 10));
   console.log(
     JSON.stringify({
+      cpuUs: cpu.user + cpu.system,
       samplesUs: steady.map((x) => Math.round(x * 1000) / 1000),
     }),
   );

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,13 @@ static inline double now_us(void) {
   return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
 }
 
+/* User+system CPU time of this process so far, µs (getrusage). */
+static inline double cpu_us(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_sec * 1e6 + u.ru_stime.tv_usec;
+}
+
 static inline void print_gbps(double bytes, double seconds) {
   printf("{\"gbps\": %.6f}\n", bytes / seconds / 1e9);
 }
@@ -33,16 +41,13 @@ static inline void print_array(FILE *out, const char *key, const double *v, long
   fputc(']', out);
 }
 
-static inline int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* Prints the median and p99 of n round-trip samples (seconds) in µs. */
-static inline void print_latency(double *samples, int n) {
-  qsort(samples, n, sizeof *samples, cmp_double);
-  printf("{\"medianUs\": %.3f, \"p99Us\": %.3f}\n", samples[n / 2] * 1e6,
-         samples[(int)(n * 0.99)] * 1e6);
+/* Prints {"cpuUs": …, "samplesUs": […]}: CPU time (µs) and n round-trip
+ * samples (seconds) in µs. */
+static inline void print_latency(double cpu_us, double *samples, int n) {
+  for (int i = 0; i < n; i++) samples[i] *= 1e6;
+  printf("{\"cpuUs\": %.0f, ", cpu_us);
+  print_array(stdout, "samplesUs", samples, n);
+  puts("}");
 }
 
 /* Pins the calling thread (and what it forks later) to one CPU; -1: no-op. */

@@ -28,7 +28,6 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 
 enum { PIPE, SOCKETPAIR, SEM, MQ, RING };
 static const char *MODES[] = {"pipe", "socketpair", "sem", "mq", "ring"};
@@ -106,12 +105,6 @@ static void *wait_epoll(void *arg) {
     }
   }
   return 0;
-}
-
-static double cpu_us(void) {
-  struct rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_sec * 1e6 + u.ru_stime.tv_usec;
 }
 
 static long rss_bytes(void) {
