@@ -92,7 +92,12 @@ const connOf = (conn: Deno.Conn): ByteReader & ByteWriter => ({
 });
 
 if (echo) {
-  // The peer: fds 3 (and 4) or names/paths as arguments.
+  // The peer: fds 3 (and 4) or names/paths as arguments. A semaphore, queue
+  // or ring never ends, so a peer whose initiator died (reparented) exits.
+  const parent = Deno.ppid;
+  Deno.unrefTimer(setInterval(() => {
+    if (Deno.ppid !== parent) Deno.exit(3);
+  }, 1000));
   const size = Number(sizeArg);
   let side: Side;
   let afterFirst = () => {};

@@ -53,6 +53,13 @@ try {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
+  // The benchmark's watchdog sends SIGTERM: take the reader and the names along.
+  const onTerm = () => {
+    child.kill("SIGKILL");
+    unlinkAll();
+    Deno.exit(143);
+  };
+  Deno.addSignalListener("SIGTERM", onTerm);
   const reader = child.stdout.getReader();
   const decoder = new TextDecoder();
   let text = "";
@@ -93,6 +100,7 @@ try {
     text += decoder.decode(value, { stream: true });
   }
   const status = await child.status;
+  Deno.removeSignalListener("SIGTERM", onTerm);
   for (const w of writers) w.close();
   await Deno.stdout.write(new TextEncoder().encode(text));
   console.log(JSON.stringify({ sent: m, dropped: 0 }));

@@ -120,15 +120,27 @@ function c(name: string): Promise<string> {
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
 
+/** Longest a measurement program may take before it is killed (SIGTERM). */
+const WATCHDOG_MS = 180_000;
+
 /** Runs a command; returns the JSON objects it printed, one per line. */
 async function run(cmd: (string | number)[]): Promise<Json[]> {
   const [command, ...args] = cmd.map(String);
+  const watchdog = AbortSignal.timeout(WATCHDOG_MS);
   const out = await new Deno.Command(command!, {
     args,
     stdout: "piped",
     stderr: "piped",
+    signal: watchdog,
   }).output();
   const text = decoder.decode(out.stdout);
+  if (watchdog.aborted) {
+    throw new Error(
+      `${command!.split("/").at(-1)} ran over ${
+        WATCHDOG_MS / 1000
+      } s and was stopped`,
+    );
+  }
   if (!out.success) {
     const err = decoder.decode(out.stderr).trim().split("\n").slice(-3);
     throw new Error(

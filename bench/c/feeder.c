@@ -28,6 +28,8 @@
 #include <mqueue.h>
 #include <poll.h>
 #include <semaphore.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -66,6 +68,18 @@ static void expect(const char *want) {
       exit(3);
     }
   }
+}
+
+static pid_t child;
+static int names_mode = -1, names_n;
+static const char *names_prefix;
+static void unlink_all(int mode, const char *prefix, int n);
+
+/* SIGTERM/SIGINT (the benchmark's watchdog): take the reader and the names along. */
+static void on_term(int sig) {
+  if (child > 0) kill(child, SIGKILL);
+  unlink_all(names_mode, names_prefix, names_n);
+  _exit(128 + sig);
 }
 
 static char name_buf[256];
@@ -137,10 +151,18 @@ int main(int argc, char **argv) {
     }
   }
 
+  names_mode = mode;
+  names_prefix = name;
+  names_n = n;
+  signal(SIGTERM, on_term);
+  signal(SIGINT, on_term);
   int outp[2];
   if (pipe2(outp, O_CLOEXEC) != 0) { perror("pipe2"); return 2; }
-  pid_t child = fork();
+  child = fork();
   if (child == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the feeder */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
     dup2(outp[1], 1);
     if (mode == PIPE || mode == SOCKETPAIR) {
       /* Read ends to 3 … 3+n-1: first above that range, then into it. */
