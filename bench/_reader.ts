@@ -25,16 +25,18 @@
 //   latUs   delivery latency of each message of the window: the time it was
 //           read (CLOCK_MONOTONIC, _clock.ts) minus the send time the feeder
 //           wrote into it; semaphores carry nothing: recvUs and windowUs
-//   lagMs   with --lag: how late each 10 ms timer of a chain fired (the
-//           event-loop lag), over the window
+//   lagMs, lateMs   with --lag, over the window: the event-loop probe's
+//           samples (see probeLag): how long a message posted to this
+//           process every 10 ms waited to be handled (the event-loop lag),
+//           and how late each of those 10 ms timers fired
 // --burst: one message per handle. Prints "ready", then issues a read on
 // every handle at once, prints "pending" (the feeder's cue, -g) 200 ms
 // later, and once all arrived prints {issueMs, rssPerRead, heapPerRead,
-// completeMs, lagMs, latUs}: the time the issuing loop held the event loop,
+// completeMs, lagMs, lateMs, latUs}: the time the issuing loop held the event loop,
 // memory growth per pending read (RSS and V8 heap, after a GC when
 // --v8-flags=--expose-gc is given), and the time from the earliest send to
-// the last delivery; lagMs covers the whole run, so its largest value is
-// the longest event-loop stall.
+// the last delivery; the probe covers the whole run, so the largest of its
+// samples is the longest event-loop stall.
 
 import { parseArgs } from "@std/cli/parse-args";
 import process from "node:process";
@@ -138,6 +140,7 @@ let lastReceived = 0;
 const latUs: number[] = [];
 const recvUs: number[] = [];
 const lagMs: number[] = [];
+const lateMs: number[] = [];
 
 function record(sent: number): void {
   const now = monotonicUs();
@@ -160,13 +163,27 @@ async function loop(receive: Receive, count: number): Promise<void> {
   }
 }
 
-/** A chain of 10 ms timers; records how late each fires while `inWindow`. */
+/**
+ * The event-loop probe: a chain of 10 ms timers. Each tick records how late
+ * it fired (`lateMs`: a stall shows in full, but so does the timers' own
+ * granularity of about a millisecond) and posts a message to itself through
+ * a MessageChannel, recording how long that message waited to be handled
+ * (`lagMs`: what any ready callback waits at that moment). Only while
+ * `inWindow`.
+ */
 function probeLag(): void {
   const PERIOD = 10;
+  const channel = new MessageChannel();
+  let posted = 0;
+  channel.port1.onmessage = () => {
+    if (inWindow) lagMs.push(performance.now() - posted);
+  };
   let due = performance.now() + PERIOD;
   const tick = () => {
     const now = performance.now();
-    if (inWindow) lagMs.push(now - due);
+    if (inWindow) lateMs.push(now - due);
+    posted = performance.now();
+    channel.port2.postMessage(null);
     due = now + PERIOD;
     setTimeout(tick, PERIOD);
   };
@@ -200,6 +217,7 @@ if (flags.burst) {
       before.external) / n,
     completeMs: (lastReceived - firstSent) / 1000,
     lagMs: round(lagMs),
+    lateMs: round(lateMs),
     latUs: round(latUs),
   }));
   Deno.exit(0);
@@ -224,6 +242,9 @@ if (mode === "sem") {
   result.recvUs = round(recvUs);
   result.windowUs = [t0, t1];
 } else result.latUs = round(latUs);
-if (flags.lag) result.lagMs = round(lagMs);
+if (flags.lag) {
+  result.lagMs = round(lagMs);
+  result.lateMs = round(lateMs);
+}
 console.log(JSON.stringify(result));
 Deno.exit(0);

@@ -189,7 +189,9 @@ interface Rep {
   cpuUs?: number;
   wallUs?: number;
   msgs?: number;
+  /** Event-loop probe: message delays, and timer lateness. */
   lagMs?: number[];
+  lateMs?: number[];
   issueMs?: number;
   rssPerRead?: number;
   heapPerRead?: number;
@@ -767,6 +769,7 @@ function fed(who: "c" | "conn" | "lib" | "floor", mech: Mech, feed: Feed) {
       );
     } else if (r.latUs) rep.samplesUs = r.latUs;
     if (r.lagMs) rep.lagMs = r.lagMs;
+    if (r.lateMs) rep.lateMs = r.lateMs;
     for (const k of ["issueMs", "rssPerRead", "heapPerRead", "completeMs"]) {
       if (r[k] !== undefined) (rep as Record<string, unknown>)[k] = r[k];
     }
@@ -947,7 +950,6 @@ interface Result {
   msgs?: number;
   lagP50?: number;
   lagP99?: number;
-  lagMax?: number;
   issueMs?: number;
   stallMs?: number;
   rssPerRead?: number;
@@ -1038,7 +1040,8 @@ const results: Result[] = rows.map((row, i) => {
   if (lag.length) {
     r.lagP50 = at(lag, 0.5);
     r.lagP99 = at(lag, 0.99);
-    r.lagMax = lag[lag.length - 1]!;
+    const late = list.flatMap((m) => m.lateMs ?? []);
+    r.stallMs = Math.max(lag[lag.length - 1]!, ...late);
   }
   if (list[0]!.issueMs !== undefined) {
     r.issueMs = median(list.map((m) => m.issueMs!));
@@ -1047,7 +1050,6 @@ const results: Result[] = rows.map((row, i) => {
       r.heapPerRead = median(list.map((m) => m.heapPerRead!));
     }
     r.completeMs = median(list.map((m) => m.completeMs!));
-    if (lag.length) r.stallMs = lag[lag.length - 1]!;
   }
   const dropped = sum(list.map((m) => m.dropped));
   if (dropped) r.dropped = dropped;
@@ -1205,7 +1207,7 @@ const COLUMNS: Record<Kind, Column[]> = {
     ["p99.9", (r) => us(r.p999)],
     ["lag p50", (r) => ms(r.lagP50)],
     ["lag p99", (r) => ms(r.lagP99)],
-    ["lag max", (r) => ms(r.lagMax)],
+    ["longest stall", (r) => ms(r.stallMs)],
   ],
   burst: [
     ["issuing loop", (r) => ms(r.issueMs)],
@@ -1229,9 +1231,9 @@ const NOTES: Record<Kind, string> = {
   sporadic:
     `One reader, one 64-byte message per period from c/feeder.c (posix-ipc ShmChannel: from _shm_feeder.ts, the library's writer); ${S.warmup} ms warm-up, then a window of ${S.window1} ms (1 msg/ms) or ${S.window10} ms (1 msg/10 ms) per repetition. CPU: user+system time of the reading process over the window — getrusage(RUSAGE_SELF) in C, process.cpuUsage() of node:process (the same call) in Deno: every thread of the process — as % of one CPU, and per message received. Delivery: from just before the sender's write (CLOCK_MONOTONIC, carried in the message; a semaphore post is paired with the k-th wake-up) to the reader holding the message.`,
   fanin:
-    `N handles in one reading process, each receiving one 64-byte message per 10 ms (N × 100 messages/s in all, sent by c/feeder.c in batches on a 1 ms grid). CPU and delivery as for the sporadic reader; ${S.warmup} ms warm-up, ${S.fanWindow} ms window. Lag: how late each timer of a chain of 10 ms setTimeout()s fires in the reading process (a C reader has no event loop).`,
+    `N handles in one reading process, each receiving one 64-byte message per 10 ms (N × 100 messages/s in all, sent by c/feeder.c in batches on a 1 ms grid). CPU and delivery as for the sporadic reader; ${S.warmup} ms warm-up, ${S.fanWindow} ms window. Event-loop probe in the reading process (a C reader has no event loop): every 10 ms (a chain of setTimeout()s) it posts a message to itself through a MessageChannel; lag is how long that message waits to be handled. Longest stall: the largest of those waits and of the timers' own lateness (which includes their granularity, about 1 ms).`,
   burst:
-    `${BURST} handles in one process; a read is issued on each in one synchronous loop, then c/feeder.c sends one 64-byte message to each. Issuing loop: the time that loop held the event loop (C: registering the fds with epoll). Longest stall: the latest firing of a chain of 10 ms timers, from before the loop to after the last delivery. RSS / heap per pending read: growth of the resident set / of the V8 heap plus external memory from before the loop to 200 ms after it (after a GC), divided by ${BURST}. All delivered after: from the earliest send to the last delivery.`,
+    `${BURST} handles in one process; a read is issued on each in one synchronous loop, then c/feeder.c sends one 64-byte message to each. Issuing loop: the time that loop held the event loop (C: registering the fds with epoll). Longest stall: the event-loop probe of the fan-in workload (the largest message wait or timer lateness), from before the loop to after the last delivery. RSS / heap per pending read: growth of the resident set / of the V8 heap plus external memory from before the loop to 200 ms after it (after a GC), divided by ${BURST}. All delivered after: from the earliest send to the last delivery.`,
   idle:
     `${IDLE} waits of one kind pending in one process, nothing sent; CPU of that process over ${S.idleWindow} ms after a ${S.warmup} ms warm-up (getrusage / process.cpuUsage(), every thread). C: one thread blocked per handle (pipes and socket pairs: one epoll_wait()).`,
 };

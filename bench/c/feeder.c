@@ -143,8 +143,14 @@ int main(int argc, char **argv) {
       sems[i] = sem_open(name_of(name, i), O_CREAT | O_EXCL, 0600, 0);
       if (sems[i] == SEM_FAILED) { perror(name_buf); unlink_all(mode, name, i); return 2; }
     } else if (mode == MQ) {
-      struct mq_attr at = { .mq_maxmsg = 10, .mq_msgsize = 64 };
+      /* Deep enough that a reader stalled for tens of ms loses nothing, where
+       * the system allows more than the usual limit of 10 (root does). */
+      struct mq_attr at = { .mq_maxmsg = n == 1 ? 256 : 10, .mq_msgsize = 64 };
       queues[i] = mq_open(name_of(name, i), O_CREAT | O_EXCL | O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0600, &at);
+      if (queues[i] == (mqd_t)-1 && errno == EINVAL && at.mq_maxmsg > 10) {
+        at.mq_maxmsg = 10;
+        queues[i] = mq_open(name_buf, O_CREAT | O_EXCL | O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0600, &at);
+      }
       if (queues[i] == (mqd_t)-1) { perror(name_buf); unlink_all(mode, name, i); return 2; }
     } else if (mode == RING) {
       rings[i] = ring_map(name_of(name, i), 1);
