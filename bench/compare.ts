@@ -1152,7 +1152,9 @@ const targets = (r: Result) =>
     const value = c.target.includes("×")
       ? times(c.value)
       : c.target.includes(" + ")
-      ? `${c.value >= 0 ? "+" : ""}${c.value.toFixed(2)}`
+      ? `${Number(c.value.toFixed(2)) < 0 ? "−" : "+"}${
+        Math.abs(c.value).toFixed(2)
+      }`
       : c.value.toFixed(2);
     return `${c.target}: ${value} ${c.met ? "met" : "missed"}`;
   }).join("; ");
