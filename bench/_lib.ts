@@ -102,7 +102,7 @@ export function openSemaphore(name: string): Sem {
 
 /** A message queue end. */
 export interface Queue {
-  send(message: Uint8Array): Promise<void>;
+  send(message: Uint8Array): Promise<unknown>;
   /** The next message's bytes. */
   receive(): Promise<Uint8Array>;
   close(): void;
@@ -118,7 +118,7 @@ export function createQueue(
     exclusive: true,
     ...options,
   });
-  return wrapQueue(queue, () => queue.unlink());
+  return { ...wrapQueue(queue), unlink: () => queue.unlink() };
 }
 
 /** Opens the existing queue `name` to receive from it. */
@@ -131,17 +131,11 @@ export function openQueueWriter(name: string): Queue {
   return wrapQueue(MessageQueue.open(name, { write: true }));
 }
 
-function wrapQueue(queue: MessageQueue): Queue;
-function wrapQueue(
-  queue: MessageQueue,
-  unlink: () => void,
-): Queue & { unlink(): void };
-function wrapQueue(queue: MessageQueue, unlink?: () => void) {
+function wrapQueue(queue: MessageQueue): Queue {
   return {
-    send: (message: Uint8Array) => queue.send(message),
+    send: (message) => queue.send(message),
     receive: async () => (await queue.receive()).data,
     close: () => queue.close(),
-    ...(unlink ? { unlink } : {}),
   };
 }
 
