@@ -72,6 +72,9 @@ export const E = errnoNumbers(
     "EINPROGRESS",
     "ECONNABORTED",
     "EOVERFLOW",
+    "EPROTOTYPE",
+    "ENODEV",
+    "EDQUOT",
   ] as const,
 );
 

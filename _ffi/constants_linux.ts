@@ -10,8 +10,17 @@ export const LINUX = {
   O_EXCL: 0o200,
   O_NOCTTY: 0o400,
   O_TRUNC: 0o1000,
+  O_APPEND: 0o2000,
   O_NONBLOCK: 0o4000,
   O_CLOEXEC: 0o2000000,
+  O_NOFOLLOW: 0o400000,
+  O_DIRECTORY: 0o200000,
+  O_PATH: 0o10000000,
+  AT_FDCWD: -100,
+  AT_SYMLINK_NOFOLLOW: 0x100,
+  AT_REMOVEDIR: 0x200,
+  /** struct statvfs: f_frsize and f_bavail (unsigned long). */
+  STATVFS: { size: 112, frsize: 8, bavail: 32 },
 
   F_GETFD: 1,
   F_SETFD: 2,
@@ -41,6 +50,8 @@ export const LINUX = {
   POSIX_SPAWN_SETPGROUP: 0x02,
   POSIX_SPAWN_SETSIGDEF: 0x04,
   POSIX_SPAWN_SETSIGMASK: 0x08,
+  /** glibc ≥ 2.26: the child starts a new session (setsid). */
+  POSIX_SPAWN_SETSID: 0x80,
   /** macOS only: close every fd the file actions do not name. */
   POSIX_SPAWN_CLOEXEC_DEFAULT: 0,
   /** Generous upper bounds of the opaque libc structs (glibc: 80, 336, 128). */
@@ -57,6 +68,16 @@ export const LINUX = {
   SOCK_NONBLOCK: 0o4000,
   SOCK_CLOEXEC: 0o2000000,
   SOL_SOCKET: 1,
+  SO_REUSEADDR: 2,
+  SO_KEEPALIVE: 9,
+  SO_REUSEPORT: 15,
+  IPPROTO_TCP: 6,
+  TCP_NODELAY: 1,
+  SOCK_RAW: 3,
+  AF_NETLINK: 16,
+  /** struct addrinfo offsets (glibc, 64-bit). */
+  ADDRINFO: { family: 4, socktype: 8, addrlen: 16, addr: 24, next: 40 },
+  AI_ADDRCONFIG: 0x20,
   SO_TYPE: 3,
   SO_ERROR: 4,
   SO_SNDBUF: 7,
@@ -113,9 +134,34 @@ export const LINUX = {
   PROT_WRITE: 2,
   MAP_SHARED: 1,
   MAP_PRIVATE: 2,
+  MAP_FIXED: 0x10,
+  MAP_ANONYMOUS: 0x20,
   MFD_CLOEXEC: 1,
+  MFD_ALLOW_SEALING: 2,
+  F_ADD_SEALS: 1033,
+  F_SEAL_SHRINK: 0x0002,
   FUTEX_WAIT: 0,
   FUTEX_WAKE: 1,
+  FUTEX_PRIVATE_FLAG: 128,
+  /** struct futex_waitv flags: a 32-bit futex; private (this process only). */
+  FUTEX2_SIZE_U32: 0x02,
+  FUTEX2_PRIVATE: 128,
+  /** Most entries one futex_waitv call takes. */
+  FUTEX_WAITV_MAX: 128,
+
+  EPOLL_CLOEXEC: 0o2000000,
+  EPOLL_CTL_ADD: 1,
+  EPOLL_CTL_DEL: 2,
+  EPOLL_CTL_MOD: 3,
+  EPOLLIN: 0x1,
+  EPOLLOUT: 0x4,
+  EPOLLERR: 0x8,
+  EPOLLHUP: 0x10,
+  EPOLLONESHOT: 1 << 30,
+  /** struct epoll_event: packed (12 bytes) on x86_64, 16 bytes on aarch64. */
+  EPOLL_EVENT: Deno.build.arch === "aarch64"
+    ? { size: 16, data: 8 }
+    : { size: 12, data: 4 },
 
   S_IFMT: 0o170000,
   S_IFIFO: 0o010000,
@@ -129,6 +175,7 @@ export const LINUX = {
   SYS_pidfd_send_signal: 424,
   SYS_pidfd_open: 434,
   SYS_futex: Deno.build.arch === "aarch64" ? 98 : 202,
+  SYS_futex_waitv: 449,
 
   /** `struct stat` layout: x86_64 differs from the generic (aarch64) one. */
   STAT: Deno.build.arch === "aarch64"

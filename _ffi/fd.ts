@@ -1,9 +1,11 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
-// Small file-descriptor helpers over libc.
+// Small file-descriptor and file-system helpers over libc. Everything that
+// names a path relative to a directory takes the directory's fd (`*at`
+// calls), so a directory swapped for a symlink cannot redirect it.
 
+import { checkFd, cString } from "../_check/mod.ts";
 import { C, E, IS_LINUX } from "./constants.ts";
-import { describe } from "./cstring.ts";
-import { check, lastError } from "./errno.ts";
+import { check, lastError, osError } from "./errors.ts";
 import { errno, libc } from "./libc.ts";
 
 /** Closes an fd. EINTR is not retried: Linux has released the fd already. */
@@ -12,40 +14,47 @@ export function closeFd(fd: number): void {
 }
 
 /** Sets or clears `O_NONBLOCK` on the open file description behind `fd`. */
-export function setNonBlocking(fd: number, on: boolean): void {
+export function setNonBlocking(fd: number, on: boolean, call: string): void {
   const lib = libc();
   const flags = check(
     lib.fcntl(fd, C.F_GETFL, 0),
-    `Cannot read the flags of fd ${fd}`,
+    call,
+    `cannot read the flags of fd ${fd}`,
   );
   const next = on ? flags | C.O_NONBLOCK : flags & ~C.O_NONBLOCK;
   if (next !== flags) {
-    check(lib.fcntl(fd, C.F_SETFL, next), `Cannot set the flags of fd ${fd}`);
+    check(
+      lib.fcntl(fd, C.F_SETFL, next),
+      call,
+      `cannot set the flags of fd ${fd}`,
+    );
   }
 }
 
-/** Whether `O_NONBLOCK` is set on `fd`. */
-export function isNonBlocking(fd: number): boolean {
-  const flags = check(
+/** The status flags of `fd` (`F_GETFL`): access mode, O_NONBLOCK, … */
+export function statusFlags(fd: number, call: string): number {
+  return check(
     libc().fcntl(fd, C.F_GETFL, 0),
-    `Cannot read the flags of fd ${fd}`,
+    call,
+    `cannot read the flags of fd ${fd}`,
   );
-  return (flags & C.O_NONBLOCK) !== 0;
 }
 
 /** Sets `FD_CLOEXEC` on `fd`. */
-export function setCloseOnExec(fd: number): void {
+export function setCloseOnExec(fd: number, call: string): void {
   check(
     libc().fcntl(fd, C.F_SETFD, C.FD_CLOEXEC),
-    `Cannot set close-on-exec on fd ${fd}`,
+    call,
+    `cannot set close-on-exec on fd ${fd}`,
   );
 }
 
 /** Duplicates `fd` to the lowest free fd ≥ `min`, close-on-exec. */
-export function dupCloseOnExec(fd: number, min = 0): number {
+export function dupCloseOnExec(fd: number, call: string, min = 0): number {
   return check(
     libc().fcntl(fd, C.F_DUPFD_CLOEXEC, min),
-    `Cannot duplicate fd ${fd}`,
+    call,
+    `cannot duplicate fd ${fd}`,
   );
 }
 
@@ -55,19 +64,23 @@ export function isOpenFd(fd: number): boolean {
 }
 
 /** Creates a pipe; both ends close-on-exec, and non-blocking when asked. */
-export function makePipe(nonBlocking: boolean): [read: number, write: number] {
+export function makePipe(
+  nonBlocking: boolean,
+  call: string,
+): [read: number, write: number] {
   const lib = libc();
   const fds = new Int32Array(2);
   if (lib.pipe2) {
     check(
       lib.pipe2(fds, C.O_CLOEXEC | (nonBlocking ? C.O_NONBLOCK : 0)),
-      "Cannot create a pipe",
+      call,
+      "cannot create a pipe",
     );
   } else {
-    check(lib.pipe(fds), "Cannot create a pipe");
+    check(lib.pipe(fds), call, "cannot create a pipe");
     for (const fd of fds) {
-      setCloseOnExec(fd);
-      if (nonBlocking) setNonBlocking(fd, true);
+      setCloseOnExec(fd, call);
+      if (nonBlocking) setNonBlocking(fd, true, call);
     }
   }
   return [fds[0]!, fds[1]!];
@@ -130,36 +143,129 @@ function decodeStat(buf: Uint8Array): StatInfo {
   };
 }
 
+/** Whether two stats name the same object (device and inode). */
+export function sameObject(
+  a: { dev: bigint; ino: bigint } | null,
+  b: { dev: bigint; ino: bigint } | null,
+): boolean {
+  return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino;
+}
+
 /** `fstat(2)` of an fd. */
-export function fstat(fd: number, action?: string): StatInfo {
+export function fstat(fd: number, call: string, object?: string): StatInfo {
   const buf = new Uint8Array(C.STAT.size + 64);
-  check(libc().fstat(fd, buf), action ?? `Cannot stat fd ${fd}`);
+  check(libc().fstat(fd, buf), call, `cannot inspect ${object ?? `fd ${fd}`}`);
   return decodeStat(buf);
 }
 
 /** `stat(2)` of a path (following symlinks); null when it does not exist. */
-export function statPath(path: Uint8Array, action: string): StatInfo | null {
+export function statPath(
+  path: string,
+  call: string,
+): StatInfo | null {
   const buf = new Uint8Array(C.STAT.size + 64);
-  if (libc().stat(path, buf) === -1) {
+  if (libc().stat(cString(path, call, "path"), buf) === -1) {
     if (errno() === E.ENOENT) return null;
-    throw lastError(action);
+    throw lastError(call, `cannot inspect ${JSON.stringify(path)}`);
   }
   return decodeStat(buf);
 }
 
 /**
- * Validates a pipe/FIFO buffer size option.
- *
- * @throws {RangeError} If it is not a positive safe integer.
+ * `fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW)`: what is at `name` in the
+ * directory, without following a final symlink; null when nothing is.
  */
-export function checkPipeSize(size: unknown, call: string): void {
-  if (
-    size !== undefined && (!Number.isSafeInteger(size) || (size as number) <= 0)
-  ) {
-    throw new RangeError(
-      `${call}: size must be a positive safe integer, got ${describe(size)}`,
-    );
+export function statAt(
+  dirfd: number,
+  name: string,
+  call: string,
+): StatInfo | null {
+  const lib = libc();
+  const buf = new Uint8Array(C.STAT.size + 64);
+  const cname = cString(name, call, "name");
+  if (lib.fstatat) {
+    if (lib.fstatat(dirfd, cname, buf, C.AT_SYMLINK_NOFOLLOW) === -1) {
+      if (errno() === E.ENOENT) return null;
+      throw lastError(call, `cannot inspect ${JSON.stringify(name)}`);
+    }
+    return decodeStat(buf);
   }
+  // No fstatat symbol (old glibc): open with O_PATH | O_NOFOLLOW and fstat.
+  const fd = lib.openat(
+    dirfd,
+    cname,
+    C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC,
+    0,
+  );
+  if (fd === -1) {
+    if (errno() === E.ENOENT) return null;
+    if (errno() === E.ELOOP) return { ...SYMLINK };
+    throw lastError(call, `cannot inspect ${JSON.stringify(name)}`);
+  }
+  try {
+    return fstat(fd, call);
+  } finally {
+    closeFd(fd);
+  }
+}
+const SYMLINK: StatInfo = {
+  kind: "symlink",
+  mode: 0,
+  uid: 0,
+  gid: 0,
+  size: 0,
+  ino: 0n,
+  dev: 0n,
+};
+
+/**
+ * Opens a directory without following symlinks at its last component, for
+ * the `*at` calls. Returns the fd (close-on-exec).
+ */
+export function openDirectory(path: string, call: string): number {
+  return check(
+    libc().open(
+      cString(path, call, "directory"),
+      C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW | C.O_CLOEXEC,
+      0,
+    ),
+    call,
+    `cannot open the directory ${JSON.stringify(path)}`,
+  );
+}
+
+/**
+ * Removes `name` from the directory `dirfd` only if it is still the object
+ * `expected` (device and inode) — never a newer object that took the name.
+ * Returns true when it removed it.
+ */
+export function unlinkIfSame(
+  dirfd: number,
+  name: string,
+  expected: { dev: bigint; ino: bigint },
+  call: string,
+): boolean {
+  const now = statAt(dirfd, name, call);
+  if (!sameObject(now, expected)) return false;
+  if (libc().unlinkat(dirfd, cString(name, call, "name"), 0) === -1) {
+    if (errno() === E.ENOENT) return false;
+    throw lastError(call, `cannot remove ${JSON.stringify(name)}`);
+  }
+  return true;
+}
+
+/**
+ * Splits a path into its directory and last component, for `*at` calls:
+ * `"/tmp/a.sock"` → `["/tmp", "a.sock"]`, `"a.sock"` → `[".", "a.sock"]`.
+ */
+export function splitPath(path: string): [dir: string, name: string] {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const slash = trimmed.lastIndexOf("/");
+  if (slash === -1) return [".", trimmed];
+  return [
+    slash === 0 ? "/" : trimmed.slice(0, slash),
+    trimmed.slice(slash + 1),
+  ];
 }
 
 /**
@@ -172,27 +278,98 @@ export function setPipeSize(fd: number, size: number, call: string): void {
   if (!IS_LINUX) return;
   if (libc().fcntl(fd, C.F_SETPIPE_SZ, Math.min(size, 0x7fffffff)) === -1) {
     throw lastError(
-      `${call}: cannot set the pipe size to ${size} bytes (limit: /proc/sys/fs/pipe-max-size)`,
+      call,
+      `cannot set the pipe size to ${size} bytes (limit: /proc/sys/fs/pipe-max-size)`,
     );
   }
+}
+
+/**
+ * Reserves `size` bytes of `fd`'s file (fallocate), so that writing to a
+ * mapping of it can never fail for lack of space later (a SIGBUS). Growing
+ * only: the file is never shrunk.
+ *
+ * @throws {Deno.errors.*} ENOSPC as an error naming the size and the free space.
+ */
+export function reserveSpace(
+  fd: number,
+  size: number,
+  call: string,
+  object: string,
+): void {
+  const lib = libc();
+  let code = 0;
+  if (lib.fallocate) {
+    if (lib.fallocate(fd, 0, 0n, BigInt(size)) === -1) code = errno();
+  } else {
+    code = E.EOPNOTSUPP;
+  }
+  if (code === E.EOPNOTSUPP || code === E.ENOSYS) {
+    // Not every file system has fallocate (posix_fallocate writes zeros).
+    code = lib.posix_fallocate(fd, 0n, BigInt(size));
+  }
+  if (code === 0) return;
+  if (code === E.ENOSPC) {
+    const free = freeSpace(fd);
+    throw osError(
+      code,
+      call,
+      `cannot reserve ${formatBytes(size)} for ${object}${
+        free === null ? "" : ` (${formatBytes(free)} free on its file system)`
+      }`,
+    );
+  }
+  throw osError(
+    code,
+    call,
+    `cannot reserve ${formatBytes(size)} for ${object}`,
+  );
+}
+
+/** Bytes available to unprivileged users on `fd`'s file system, or null. */
+export function freeSpace(fd: number): number | null {
+  const buf = new Uint8Array(C.STATVFS.size + 64);
+  if (libc().fstatvfs(fd, buf) === -1) return null;
+  const view = new DataView(buf.buffer);
+  return Number(view.getBigUint64(C.STATVFS.frsize, true)) *
+    Number(view.getBigUint64(C.STATVFS.bavail, true));
+}
+
+/** `1536` → `"1.5 KiB"`; exact bytes below 1 KiB. */
+export function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0) return `${bytes} bytes`;
+  return `${
+    Number.isInteger(value) ? value : value.toFixed(value < 10 ? 1 : 0)
+  } ${units[unit]}`;
 }
 
 /**
  * Reads a small file (e.g. under /proc/sys) through libc, so that no
  * `--allow-read` is needed. Returns null if it cannot be read.
  */
-export function readSmallFile(path: string): string | null {
+export function readSmallFile(path: string, max = 4096): string | null {
   const lib = libc();
-  const fd = lib.open(
-    new TextEncoder().encode(path + "\0"),
-    C.O_RDONLY | C.O_CLOEXEC,
-    0,
-  );
+  const fd = lib.open(cString(path), C.O_RDONLY | C.O_CLOEXEC, 0);
   if (fd === -1) return null;
   try {
-    const buf = new Uint8Array(4096);
-    const n = Number(lib.read(fd, buf, BigInt(buf.length)));
-    return n < 0 ? null : new TextDecoder().decode(buf.subarray(0, n));
+    const buf = new Uint8Array(max);
+    let used = 0;
+    while (used < buf.length) {
+      const n = Number(
+        lib.read(fd, buf.subarray(used), BigInt(buf.length - used)),
+      );
+      if (n < 0) return null;
+      if (n === 0) break;
+      used += n;
+    }
+    return new TextDecoder().decode(buf.subarray(0, used));
   } finally {
     closeFd(fd);
   }
@@ -203,11 +380,7 @@ export function fdLink(fd: number): string | null {
   if (!IS_LINUX) return null;
   const buf = new Uint8Array(4096);
   const n = Number(
-    libc().readlink(
-      new TextEncoder().encode(`/proc/self/fd/${fd}\0`),
-      buf,
-      BigInt(buf.length),
-    ),
+    libc().readlink(cString(`/proc/self/fd/${fd}`), buf, BigInt(buf.length)),
   );
   return n < 0 ? null : new TextDecoder().decode(buf.subarray(0, n));
 }
@@ -247,10 +420,5 @@ export function openFdsFrom(from: number): number[] {
  * @throws {Deno.errors.BadResource} If it is not open.
  */
 export function inspectFd(fd: unknown, call: string): StatInfo {
-  if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
-    throw new TypeError(
-      `${call}: fd must be a non-negative integer, got ${describe(fd)}`,
-    );
-  }
-  return fstat(fd, `${call}: cannot inspect fd ${fd}`);
+  return fstat(checkFd(fd, call), call);
 }

@@ -1,9 +1,11 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
-// Memory mappings exposed as zero-copy ArrayBuffers, and detached before they
-// are unmapped, so a stale view reads as empty instead of crashing.
+// Memory mappings exposed as zero-copy ArrayBuffers. A mapping never extends
+// past the object's size as it was checked by the caller (fstat), and is
+// detached before it is unmapped, so a stale view reads as empty instead of
+// crashing the process.
 
 import { C } from "./constants.ts";
-import { lastError } from "./errno.ts";
+import { lastError } from "./errors.ts";
 import { closeFd } from "./fd.ts";
 import { libc } from "./libc.ts";
 
@@ -23,6 +25,10 @@ const registry = new FinalizationRegistry<Held>((held) => {
   closeFd(held.fd);
 });
 
+function failed(p: Deno.PointerValue): boolean {
+  return p === null || BigInt(Deno.UnsafePointer.value(p)) === MAP_FAILED;
+}
+
 /** A mapping of `size` bytes of `fd`. */
 export class Mapping {
   readonly pointer: Deno.PointerObject;
@@ -32,36 +38,36 @@ export class Mapping {
 
   /**
    * Maps `size` bytes of `fd` (owned by the mapping from now on: closed with
-   * it). Shared and writable, or — for read-only handles — private and
+   * it, or at once when `keepFd` is false). Shared and writable, or — for read-only handles — private and
    * copy-on-write, so that a stray write from JavaScript changes only this
    * process's copy instead of crashing it.
+   *
+   * The caller has checked (fstat) that the object has at least `size` bytes.
    */
-  constructor(fd: number, size: number, writable: boolean, action: string) {
-    const lib = libc();
-    const p = writable
-      ? lib.mmap(
-        null,
-        BigInt(size),
-        C.PROT_READ | C.PROT_WRITE,
-        C.MAP_SHARED,
-        fd,
-        0n,
-      )
-      : lib.mmap(
-        null,
-        BigInt(size),
-        C.PROT_READ | C.PROT_WRITE,
-        C.MAP_PRIVATE,
-        fd,
-        0n,
-      );
-    if (p === null || BigInt(Deno.UnsafePointer.value(p)) === MAP_FAILED) {
-      throw lastError(action);
+  constructor(
+    fd: number,
+    size: number,
+    writable: boolean,
+    call: string,
+    object: string,
+    keepFd = true,
+  ) {
+    const p = libc().mmap(
+      null,
+      BigInt(size),
+      C.PROT_READ | C.PROT_WRITE,
+      writable ? C.MAP_SHARED : C.MAP_PRIVATE,
+      fd,
+      0n,
+    );
+    if (failed(p)) {
+      throw lastError(call, `cannot map ${size} bytes of ${object}`);
     }
-    this.pointer = p;
+    this.pointer = p!;
     this.size = size;
-    this.#buffer = Deno.UnsafePointerView.getArrayBuffer(p, size);
-    this.#held = { pointer: p, size, fd };
+    this.#buffer = Deno.UnsafePointerView.getArrayBuffer(p!, size);
+    if (!keepFd) closeFd(fd);
+    this.#held = { pointer: p!, size, fd: keepFd ? fd : -1 };
     registry.register(this.#buffer, this.#held, this);
   }
 
@@ -70,7 +76,10 @@ export class Mapping {
     return this.#buffer ? this.#held.fd : -1;
   }
 
-  /** The zero-copy buffer; null once unmapped. */
+  /**
+   * The zero-copy buffer; null once unmapped. Detached when someone
+   * transferred it (e.g. a BYOB read into a view of it).
+   */
   get buffer(): ArrayBuffer | null {
     return this.#buffer;
   }
@@ -81,17 +90,38 @@ export class Mapping {
   }
 
   /**
-   * Detaches the buffer (every view of it becomes empty), then unmaps and
-   * closes the fd. Idempotent.
+   * Releases the mapping and closes the fd. Idempotent, never throws.
+   *
+   * The buffer is detached first, so every view of it becomes empty. If it
+   * was already transferred away (a BYOB read moves an ArrayBuffer's memory
+   * into a new ArrayBuffer this code cannot detach), the range is replaced
+   * with private zero pages instead of being unmapped: the shared memory is
+   * released, and the stray view reads zeros instead of faulting.
    */
   unmap(): void {
-    if (!this.#buffer) return;
-    registry.unregister(this);
-    // transfer(0) detaches without keeping any reference to the memory.
-    (this.#buffer as ArrayBuffer & { transfer(n: number): ArrayBuffer })
-      .transfer(0);
+    const buffer = this.#buffer;
+    if (!buffer) return;
     this.#buffer = null;
-    libc().munmap(this.pointer, BigInt(this.size));
-    closeFd(this.#held.fd);
+    registry.unregister(this);
+    const lib = libc();
+    try {
+      if (!buffer.detached) {
+        (buffer as ArrayBuffer & { transfer(n: number): ArrayBuffer })
+          .transfer(0);
+        lib.munmap(this.pointer, BigInt(this.size));
+      } else {
+        const p = lib.mmap(
+          this.pointer,
+          BigInt(this.size),
+          C.PROT_READ | C.PROT_WRITE,
+          C.MAP_PRIVATE | C.MAP_ANONYMOUS | C.MAP_FIXED,
+          -1,
+          0n,
+        );
+        if (failed(p)) lib.munmap(this.pointer, BigInt(this.size));
+      }
+    } finally {
+      closeFd(this.#held.fd);
+    }
   }
 }

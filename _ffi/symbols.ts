@@ -54,6 +54,41 @@ export const SYMBOLS = {
   stat: { parameters: ["buffer", "buffer"], result: "i32" },
   /** int open(const char *path, int flags, mode_t mode) */
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  /** int openat(int dirfd, const char *path, int flags, mode_t mode) */
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  /** int fstatat(int dirfd, const char *path, struct stat *statbuf, int flags) — glibc ≥ 2.33 */
+  fstatat: {
+    parameters: ["i32", "buffer", "buffer", "i32"],
+    result: "i32",
+    optional: true,
+  },
+  /** int unlinkat(int dirfd, const char *path, int flags) */
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags) */
+  linkat: {
+    parameters: ["i32", "buffer", "i32", "buffer", "i32"],
+    result: "i32",
+  },
+  /** int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) */
+  renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
+  /** int mkdirat(int dirfd, const char *path, mode_t mode) */
+  mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** int fallocate(int fd, int mode, off_t offset, off_t len) — Linux */
+  fallocate: {
+    parameters: ["i32", "i32", "i64", "i64"],
+    result: "i32",
+    optional: true,
+  },
+  /** int posix_fallocate(int fd, off_t offset, off_t len) — returns the error number */
+  posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
+  /** int fstatvfs(int fd, struct statvfs *buf) */
+  fstatvfs: { parameters: ["i32", "buffer"], result: "i32" },
+  /** mode_t umask(mode_t mask) */
+  umask: { parameters: ["u32"], result: "u32" },
+  /** const char *gnu_get_libc_version(void) — glibc only */
+  gnu_get_libc_version: { parameters: [], result: "pointer", optional: true },
+  /** int access(const char *path, int mode) */
+  access: { parameters: ["buffer", "i32"], result: "i32" },
   /** int unlink(const char *path) */
   unlink: { parameters: ["buffer"], result: "i32" },
   /** int chmod(const char *path, mode_t mode) */
@@ -187,6 +222,8 @@ export const SYMBOLS = {
   },
   /** ssize_t recv(int sockfd, void *buf, size_t len, int flags) */
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  /** ssize_t send(int sockfd, const void *buf, size_t len, int flags) */
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   /** int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen) */
   getsockopt: {
     parameters: ["i32", "i32", "i32", "buffer", "buffer"],
@@ -202,12 +239,67 @@ export const SYMBOLS = {
   /** int getpeername(int sockfd, struct sockaddr *addr, socklen_t *addrlen) */
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 
+  /** int inet_pton(int af, const char *src, void *dst) */
+  inet_pton: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  /** int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res) — on Deno's blocking pool (DNS) */
+  getaddrinfo_async: {
+    name: "getaddrinfo",
+    parameters: ["buffer", "pointer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  /** int getaddrinfo(…) — synchronous, for listen() (host names from /etc/hosts) */
+  getaddrinfo: {
+    parameters: ["buffer", "pointer", "buffer", "buffer"],
+    result: "i32",
+  },
+  /** void freeaddrinfo(struct addrinfo *res) */
+  freeaddrinfo: { parameters: ["pointer"], result: "void" },
+  /** const char *gai_strerror(int errcode) */
+  gai_strerror: { parameters: ["i32"], result: "pointer" },
   /** ssize_t readlink(const char *path, char *buf, size_t bufsiz) */
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   /** int getrlimit(int resource, struct rlimit *rlim) */
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
 
   // --- readiness -----------------------------------------------------------
+  /** int epoll_create1(int flags) — Linux */
+  epoll_create1: { parameters: ["i32"], result: "i32", optional: true },
+  /** int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) — Linux */
+  epoll_ctl: {
+    parameters: ["i32", "i32", "i32", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  /** int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout) — with timeout 0 only */
+  epoll_wait: {
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    optional: true,
+  },
+  /** int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout) — the engine's parked thread */
+  epoll_wait_async: {
+    name: "epoll_wait",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+    optional: true,
+  },
+  /** long syscall(SYS_futex_waitv, …) — synchronous, only to probe for the call (Linux ≥ 5.16) */
+  futex_waitv: {
+    name: "syscall",
+    parameters: ["i64", "buffer", "u32", "u32", "pointer", "i32"],
+    result: "i64",
+    optional: true,
+  },
+  /** long syscall(SYS_futex_waitv, struct futex_waitv *waiters, unsigned int nr, unsigned int flags, struct timespec *timeout, clockid_t clockid) — Linux ≥ 5.16, on Deno's blocking pool */
+  futex_waitv_async: {
+    name: "syscall",
+    parameters: ["i64", "buffer", "u32", "u32", "pointer", "i32"],
+    result: "i64",
+    nonblocking: true,
+    optional: true,
+  },
   /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) — never blocks the caller when timeout is 0 */
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) — on Deno's blocking pool */

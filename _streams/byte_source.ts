@@ -23,7 +23,7 @@ export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 export function byteReadable(
   source: ByteSource,
   chunkSize = DEFAULT_CHUNK_SIZE,
-): ReadableStream<Uint8Array> {
+): ReadableStream<Uint8Array<ArrayBuffer>> {
   let finished = false;
   const finish = () => {
     if (finished) return;
@@ -33,7 +33,7 @@ export function byteReadable(
   return new ReadableStream({
     type: "bytes",
     autoAllocateChunkSize: chunkSize,
-    pull(controller) {
+    pull(controller: ReadableByteStreamController) {
       const request = controller.byobRequest!;
       const view = request.view!;
       const bytes = new Uint8Array(
@@ -66,5 +66,5 @@ export function byteReadable(
     cancel() {
       finish();
     },
-  });
+  }) as ReadableStream<Uint8Array<ArrayBuffer>>;
 }

@@ -3,8 +3,9 @@
 // read-write, a socket end): the fd is released once every direction that was
 // opened is finished, and finishing the write side can half-close first.
 
-import type { FdHandle } from "../_ffi/handle.ts";
-import { fdReadable } from "./readable.ts";
+import { byteReadable, type ByteSource } from "./byte_source.ts";
+import type { FdHandle } from "../_wait/fd_handle.ts";
+import { fdByteSource } from "./readable.ts";
 import { fdWritable } from "./writable.ts";
 
 /** Options of {@linkcode FdStreams}. */
@@ -15,8 +16,11 @@ export interface FdStreamsOptions {
   write: boolean;
   /** Called when the write side finishes, before any close (e.g. shutdown(SHUT_WR)). */
   onWriteDone?: () => void;
-  /** Bytes already read from the fd, delivered first by the readable. */
-  prefix?: Uint8Array;
+  /**
+   * Where the readable's bytes come from (default: the fd). A handle that has
+   * bytes of its own to deliver first wraps the fd's source.
+   */
+  source?: (done: () => void) => ByteSource;
 }
 
 /** Lazily created readable/writable of one fd, and when to close it. */
@@ -25,7 +29,7 @@ export class FdStreams {
   #options: FdStreamsOptions;
   #readDone: boolean;
   #writeDone: boolean;
-  #readable: ReadableStream<Uint8Array> | undefined;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
   constructor(handle: FdHandle, options: FdStreamsOptions) {
@@ -35,31 +39,25 @@ export class FdStreams {
     this.#writeDone = !options.write;
   }
 
-  /** The readable side; `what` names the handle in the error when not readable. */
-  readable(what: string): ReadableStream<Uint8Array> {
-    if (!this.#options.read) {
-      throw new TypeError(`${what} is not open for reading`);
-    }
-    return this.#readable ??= fdReadable(this.#handle, {
-      ...(this.#options.prefix ? { prefix: this.takePrefix()! } : {}),
-      onDone: () => {
-        this.#readDone = true;
-        this.#settle();
-      },
-    });
+  /** The readable side; `call` names the getter in errors. */
+  readable(call: string): ReadableStream<Uint8Array<ArrayBuffer>> {
+    this.check("read", call);
+    const done = () => {
+      this.#readDone = true;
+      this.#settle();
+    };
+    return this.#readable ??= byteReadable(
+      this.#options.source?.(done) ?? fdByteSource(this.#handle, call, done),
+    );
   }
 
-  /** The writable side; `what` names the handle in the error when not writable. */
-  writable(what: string): WritableStream<Uint8Array> {
-    if (!this.#options.write) {
-      throw new TypeError(`${what} is not open for writing`);
-    }
-    return this.#writable ??= fdWritable(this.#handle, {
-      onDone: () => {
-        this.#writeDone = true;
-        if (!this.#handle.closed) this.#options.onWriteDone?.();
-        this.#settle();
-      },
+  /** The writable side; `call` names the getter in errors. */
+  writable(call: string): WritableStream<Uint8Array> {
+    this.check("write", call);
+    return this.#writable ??= fdWritable(this.#handle, call, () => {
+      this.#writeDone = true;
+      if (!this.#handle.closed) this.#options.onWriteDone?.();
+      this.#settle();
     });
   }
 
@@ -74,29 +72,15 @@ export class FdStreams {
     this.#settle();
   }
 
-  /**
-   * Throws the `TypeError` of a direction the fd was not opened for.
-   */
-  check(direction: "read" | "write", what: string): void {
+  /** Throws the `TypeError` of a direction the fd was not opened for. */
+  check(direction: "read" | "write", call: string): void {
     if (!this.#options[direction]) {
       throw new TypeError(
-        `${what} is not open for ${
+        `${call}: ${this.#handle.label} is not open for ${
           direction === "read" ? "reading" : "writing"
         }`,
       );
     }
-  }
-
-  /** Takes the bytes to deliver first (see `prefix`), leaving none. */
-  takePrefix(): Uint8Array | undefined {
-    const prefix = this.#options.prefix;
-    delete this.#options.prefix;
-    return prefix?.length ? prefix : undefined;
-  }
-
-  /** Puts back bytes not delivered yet. */
-  putPrefix(prefix: Uint8Array): void {
-    this.#options.prefix = prefix;
   }
 
   /** Whether a stream of this direction was created. */

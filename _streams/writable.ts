@@ -1,111 +1,81 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
-// An fd-backed WritableStream: synchronous write(2) from the chunk itself, and
-// readiness waiting on EAGAIN (see readable.ts).
+// Writing an fd: the one write loop and the fd-backed WritableStream, with a
+// synchronous fast path (no promise when the whole chunk fits).
 
-import { C, E } from "../_ffi/constants.ts";
-import { osError } from "../_ffi/errno.ts";
-import type { FdHandle } from "../_ffi/handle.ts";
-import { errno, libc } from "../_ffi/libc.ts";
-import type { WaitOptions } from "../_ffi/poll.ts";
+import { C } from "../_ffi/constants.ts";
+import { checkBytes } from "../_check/mod.ts";
+import { retry, type WaitUntil } from "../_wait/engine.ts";
+import type { FdHandle } from "../_wait/fd_handle.ts";
 
-/** Options of {@linkcode fdWritable}. */
-export interface FdWritableOptions {
-  /**
-   * Called once when the stream is finished with the fd (close, abort or a
-   * failed write). Default: close the handle.
-   */
-  onDone?: () => void;
-}
+const FOREVER: WaitUntil = {
+  deadline: Infinity,
+  timeout: undefined,
+  signal: undefined,
+};
 
 /**
- * Checks that `chunk` is a usable `Uint8Array`.
- *
- * @throws {TypeError} If it is not a Uint8Array or its buffer is detached.
+ * Writes all of `bytes` from `offset`, waiting for room as needed (within
+ * the caller's deadline). Resolves when everything is written.
  */
-export function checkChunk(
-  chunk: unknown,
-  action: string,
-): asserts chunk is Uint8Array {
-  if (!(chunk instanceof Uint8Array)) {
-    throw new TypeError(
-      `${action}: chunks must be Uint8Array, got ${
-        chunk === null ? "null" : typeof chunk
-      }`,
-    );
-  }
-  if ((chunk.buffer as ArrayBuffer).detached) {
-    throw new TypeError(`${action}: the chunk's ArrayBuffer is detached`);
-  }
-}
-
-/** Writes all of `bytes` to a non-blocking fd, waiting for room as needed. */
 export async function writeAll(
   handle: FdHandle,
   bytes: Uint8Array,
-  action: string,
-  options?: WaitOptions,
+  call: string,
+  until: WaitUntil = FOREVER,
+  offset = 0,
 ): Promise<void> {
-  const lib = libc();
-  let offset = 0;
   while (offset < bytes.byteLength) {
-    const fd = handle.use(action);
     const rest = offset === 0 ? bytes : bytes.subarray(offset);
-    const n = Number(lib.write(fd, rest, BigInt(rest.byteLength)));
+    const n = handle.tryWrite(rest, call);
     if (n >= 0) {
       offset += n;
       continue;
     }
-    const code = errno();
-    if (code === E.EAGAIN) {
-      await handle.wait(C.POLLOUT, action, options);
-    } else if (code !== E.EINTR) {
-      throw osError(code, `${action} (fd ${fd})`);
-    }
+    offset += await retry(
+      handle.owner,
+      call,
+      "stayed full",
+      [handle.source(C.POLLOUT)],
+      until,
+      () => {
+        const m = handle.tryWrite(rest, call);
+        return m < 0 ? undefined : m;
+      },
+    );
   }
 }
 
 /**
- * A `WritableStream<Uint8Array>` writing to `handle`'s fd. The stream owns the
- * fd: close, abort or a failed write calls `onDone`.
+ * A `WritableStream<Uint8Array>` writing to `handle`'s fd. The stream owns
+ * the fd: close, abort or a failed write calls `done` (default: close the
+ * handle).
  */
 export function fdWritable(
   handle: FdHandle,
-  options: FdWritableOptions = {},
+  call: string,
+  done: () => void = () => handle.close(),
 ): WritableStream<Uint8Array> {
-  let done = false;
+  let finished = false;
   const finish = () => {
-    if (done) return;
-    done = true;
-    if (options.onDone) options.onDone();
-    else handle.close();
+    if (finished) return;
+    finished = true;
+    done();
   };
-  const action = `Cannot write to ${handle.label}`;
-  const lib = libc();
   const fail = (error: unknown): never => {
     finish();
     throw error;
   };
   return new WritableStream<Uint8Array>({
     write(chunk) {
+      let written = 0;
       try {
-        checkChunk(chunk, action);
+        checkBytes(chunk, call, "chunk");
+        written = handle.closed ? 0 : Math.max(0, handle.tryWrite(chunk, call));
       } catch (error) {
         fail(error);
       }
-      // Fast path: the whole chunk usually fits; no promise is created then.
-      let written = 0;
-      if (!handle.closed) {
-        const n = Number(lib.write(handle.fd, chunk, BigInt(chunk.byteLength)));
-        if (n === chunk.byteLength) return;
-        if (n > 0) written = n;
-        else if (n < 0) {
-          const code = errno();
-          if (code !== E.EAGAIN && code !== E.EINTR) {
-            fail(osError(code, `${action} (fd ${handle.fd})`));
-          }
-        }
-      }
-      return writeAll(handle, chunk.subarray(written), action).catch(fail);
+      if (written === chunk.byteLength) return;
+      return writeAll(handle, chunk, call, FOREVER, written).catch(fail);
     },
     close() {
       finish();

@@ -24,9 +24,9 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { MessageQueue } from "../mq/mod.ts";
-import { Semaphore } from "../sem/mod.ts";
-import { SharedMemory } from "../shm/mod.ts";
+import { unlinkMessageQueue } from "../mq/mod.ts";
+import { unlinkSemaphore } from "../sem/mod.ts";
+import { unlinkSharedMemory } from "../shm/mod.ts";
 import { type IpcObject, isStale, type Kind, KINDS, scan } from "./_scan.ts";
 import { bench } from "./_bench/run.ts";
 
@@ -144,11 +144,11 @@ function ls(args: string[]): number {
 function remove(object: IpcObject): void {
   switch (object.kind) {
     case "shm":
-      return SharedMemory.unlink(object.name);
+      return unlinkSharedMemory(object.name);
     case "sem":
-      return Semaphore.unlink(object.name);
+      return unlinkSemaphore(object.name);
     case "mq":
-      return MessageQueue.unlink(object.name);
+      return unlinkMessageQueue(object.name);
     default:
       return Deno.removeSync(object.path!);
   }

@@ -18,9 +18,7 @@ if (role === "consumer") {
   }
 } else {
   const name = `/example-jobs-${Deno.pid}`;
-  using queue = MessageQueue.open(name, {
-    create: true,
-    exclusive: true,
+  using queue = MessageQueue.create(name, {
     write: true,
     maxMessages: 10,
     messageSize: 256,

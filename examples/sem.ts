@@ -31,11 +31,7 @@ if (role === "worker") {
       unlinkOnClose: true,
     });
     using _mutex = useLock
-      ? Semaphore.open(semName, {
-        create: true,
-        initial: 1,
-        unlinkOnClose: true,
-      })
+      ? Semaphore.create(semName, { initial: 1, unlinkOnClose: true })
       : null;
     const args = [
       "run",

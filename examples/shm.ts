@@ -1,14 +1,18 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 // Shared memory: a segment seen by two processes without copies, and a
 // producer/consumer stream over ShmChannel (a ring buffer in shared memory).
-import { SharedMemory, ShmChannel } from "../shm/mod.ts";
+import {
+  SharedMemory,
+  ShmChannelReader,
+  ShmChannelWriter,
+} from "../shm/mod.ts";
 import { spawn } from "../pipe/mod.ts";
 
 const [role, name] = Deno.args;
 
 if (role === "producer") {
   // The child: write 256 MiB into the channel through its WritableStream.
-  using channel = ShmChannel.open(name!);
+  using channel = ShmChannelWriter.open(name!);
   const writer = channel.writable.getWriter();
   const chunk = new Uint8Array(64 * 1024).fill(42);
   for (let i = 0; i < 4096; i++) await writer.write(chunk);
@@ -49,7 +53,10 @@ if (role === "producer") {
 
   // 2. A stream: a producer process writes, this process consumes.
   const name = `/example-channel-${Deno.pid}`;
-  using channel = ShmChannel.create(name, { capacity: 4 << 20 });
+  using channel = ShmChannelReader.create(name, {
+    capacity: 4 << 20,
+    unlinkOnClose: true,
+  });
   const producer = child("producer", name);
   const reader = channel.readable.getReader({ mode: "byob" });
   let buffer = new Uint8Array(1 << 20);
@@ -64,7 +71,6 @@ if (role === "producer") {
   }
   const seconds = (performance.now() - started) / 1000;
   await producer.status;
-  channel.unlink();
   console.log(
     `ShmChannel ${name}: ${
       received >> 20

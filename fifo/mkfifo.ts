@@ -1,7 +1,7 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { cString, describe, toPath } from "../_ffi/cstring.ts";
-import { lastError } from "../_ffi/errno.ts";
+import { checkMode, checkOptions, checkPath, cString } from "../_check/mod.ts";
+import { lastError } from "../_ffi/errors.ts";
 import { libc } from "../_ffi/libc.ts";
 
 /**
@@ -21,28 +21,51 @@ import { libc } from "../_ffi/libc.ts";
  */
 export interface MkfifoOptions {
   /**
-   * Permission bits of the FIFO. When given, they are applied exactly (with
-   * `chmod` after creation, so the process umask does not clear any). When
-   * omitted, the FIFO gets `0o666` minus the umask, as the shell's `mkfifo`
-   * gives it.
+   * Permission bits of the FIFO (0 to 0o777). When given, the FIFO is
+   * created with exactly these, whatever the umask. When omitted, it gets
+   * `0o666` minus the umask, as the shell's `mkfifo` gives it.
    */
   mode?: number;
+}
+
+/** Creates the FIFO; exclusive (EEXIST), with the exact mode when given. */
+export function createFifo(
+  path: string,
+  mode: number | undefined,
+  call: string,
+): void {
+  const lib = libc();
+  const cpath = cString(path, call, "path");
+  let rc: number;
+  if (mode === undefined) {
+    rc = lib.mkfifo(cpath, 0o666);
+  } else {
+    // The umask is narrowed around mkfifo so the FIFO is born with its mode
+    // (a chmod afterwards would follow a symlink swapped in meanwhile).
+    const old = lib.umask(0o777 & ~mode);
+    rc = lib.mkfifo(cpath, mode);
+    lib.umask(old);
+  }
+  if (rc === -1) {
+    throw lastError(call, `cannot create FIFO ${JSON.stringify(path)}`);
+  }
 }
 
 /**
  * Creates a named pipe (FIFO) at `path`: a pipe with a name in the
  * filesystem, so unrelated processes can meet there. Open it with
  * `openFifo()`, or from any program (`cat path`, `echo hi > path`). Remove it
- * with `Deno.remove` when done.
+ * with `Deno.remove` when done (or create it through
+ * `openFifo(path, { create: true, unlinkOnClose: true })`).
  *
- * System calls: `mkfifo`, `chmod` (when `mode` is given).
+ * System calls: `umask`, `mkfifo`.
  *
  * @param path Where to create the FIFO.
  * @param options The permission bits.
  * @throws {Deno.errors.AlreadyExists} If something exists at `path`.
  * @throws {Deno.errors.NotFound} If the parent directory does not exist.
  * @throws {Deno.errors.PermissionDenied} If the directory is not writable.
- * @throws {RangeError} If `mode` is not an integer from 0 to 0o7777.
+ * @throws {RangeError} If `mode` is not an integer from 0 to 0o777.
  *
  * @example Create a FIFO with exact permissions
  * ```ts
@@ -59,33 +82,13 @@ export interface MkfifoOptions {
  */
 export function mkfifo(
   path: string | URL,
-  options: MkfifoOptions = {},
+  options?: MkfifoOptions,
 ): Promise<void> {
   try {
-    const p = toPath(path, "mkfifo()");
-    const { mode } = options ?? {};
-    if (
-      mode !== undefined &&
-      (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
-    ) {
-      throw new RangeError(
-        `mkfifo(): mode must be an integer from 0 to 0o7777, got ${
-          describe(mode)
-        }`,
-      );
-    }
-    const lib = libc();
-    const cpath = cString(p, "path");
-    if (lib.mkfifo(cpath, mode ?? 0o666) === -1) {
-      throw lastError(`Cannot create FIFO ${JSON.stringify(p)}`);
-    }
-    if (mode !== undefined && lib.chmod(cpath, mode) === -1) {
-      const error = lastError(
-        `Cannot set the mode of FIFO ${JSON.stringify(p)}`,
-      );
-      lib.unlink(cpath);
-      throw error;
-    }
+    const call = "mkfifo()";
+    const p = checkPath(path, call);
+    const mode = checkMode(checkOptions(options, call).mode, call);
+    createFifo(p, mode, call);
     return Promise.resolve();
   } catch (error) {
     return Promise.reject(error);

@@ -1,24 +1,41 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { checkTimeout } from "../_ffi/names.ts";
-import { C, E, IS_LINUX } from "../_ffi/constants.ts";
-import { cString, toPath } from "../_ffi/cstring.ts";
-import { lastError, osError } from "../_ffi/errno.ts";
 import {
-  checkPipeSize,
-  closeFd,
-  fstat,
-  setPipeSize,
-  statPath,
-} from "../_ffi/fd.ts";
-import { FdHandle, HAND_OVER } from "../_ffi/handle.ts";
+  checkBoolean,
+  checkMode,
+  checkOptions,
+  checkPath,
+  checkSize,
+  cString,
+} from "../_check/mod.ts";
+import { C, E, IS_LINUX } from "../_ffi/constants.ts";
+import { lastError, osError } from "../_ffi/errors.ts";
+import { closeFd, fstat, setPipeSize, statPath } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
-import { deadlineOf, delay, waitFd, waitFds } from "../_ffi/poll.ts";
+import { Lifecycle, placeOfPath } from "../_object/lifecycle.ts";
+import type { UnlinkOptions } from "../_object/options.ts";
+import {
+  Owner,
+  pollNow,
+  pollSource,
+  retry,
+  type Source,
+  type WaitUntil,
+} from "../_wait/engine.ts";
+import { FdHandle, fdHandOver, setHandOver } from "../_wait/fd_handle.ts";
+import { untilOf, type WaitOptions } from "../_wait/options.ts";
+import type { ByteSource } from "../_streams/byte_source.ts";
 import { FdStreams } from "../_streams/duplex.ts";
-import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
+import { fdByteSource } from "../_streams/readable.ts";
+import { readInto, writeFrom } from "../_streams/io.ts";
+import { createFifo } from "./mkfifo.ts";
+
+export type { UnlinkOptions, WaitOptions };
 
 /**
- * Options of {@linkcode openFifo}.
+ * Options of {@linkcode openFifo}: the direction, the `signal` and `timeout`
+ * of every wait (here: for the other side to arrive), an explicit
+ * open-or-create, and the pipe size.
  *
  * @example Wait at most 50 ms for a writer
  * ```ts
@@ -32,15 +49,19 @@ import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export interface OpenFifoOptions {
+export interface OpenFifoOptions extends WaitOptions, UnlinkOptions {
   /** Open for reading: resolves once a writer has opened the FIFO. */
   read?: boolean;
   /** Open for writing: resolves once a reader has connected. */
   write?: boolean;
-  /** Aborting rejects a pending open with the signal's reason and releases everything. */
-  signal?: AbortSignal;
-  /** Milliseconds to wait for the other side; then `Deno.errors.TimedOut`. */
-  timeout?: number;
+  /**
+   * Create the FIFO if nothing is at the path (open-or-create), as
+   * `mkfifo()` would; an existing FIFO is opened as it is.
+   * `unlinkOnClose`/`unlinkOnExit` apply only if this call created it.
+   */
+  create?: boolean;
+  /** With `create`: permission bits of a new FIFO (0 to 0o777). */
+  mode?: number;
   /**
    * Kernel buffer size of the FIFO in bytes (`F_SETPIPE_SZ`, Linux only), as
    * in `pipe()`; set once the FIFO is open. Default: the system's (64 KiB).
@@ -49,11 +70,12 @@ export interface OpenFifoOptions {
 }
 
 let newFifo: (
-  fd: number,
+  handle: FdHandle,
   path: string,
   read: boolean,
   write: boolean,
   prefix: Uint8Array | undefined,
+  lifecycle: Lifecycle | null,
 ) => Fifo;
 
 /**
@@ -77,33 +99,74 @@ let newFifo: (
 export class Fifo implements Disposable {
   #handle: FdHandle;
   #streams: FdStreams;
+  #lifecycle: Lifecycle | null;
+  /**
+   * The byte the writer probe took from the FIFO (see openFifo), delivered
+   * before anything else.
+   */
+  #prefix: Uint8Array | undefined;
   /** The path the FIFO was opened at. */
   readonly path: string;
 
   static {
-    newFifo = (fd, path, read, write, prefix) =>
-      new Fifo(fd, path, read, write, prefix);
+    newFifo = (handle, path, read, write, prefix, lifecycle) =>
+      new Fifo(handle, path, read, write, prefix, lifecycle);
   }
 
   private constructor(
-    fd: number,
+    handle: FdHandle,
     path: string,
     read: boolean,
     write: boolean,
     prefix: Uint8Array | undefined,
+    lifecycle: Lifecycle | null,
   ) {
     this.path = path;
-    this.#handle = new FdHandle(fd, `FIFO ${JSON.stringify(path)}`);
-    this.#streams = new FdStreams(this.#handle, {
+    this.#handle = handle;
+    this.#prefix = prefix?.length ? prefix : undefined;
+    this.#lifecycle = lifecycle;
+    this.#streams = new FdStreams(handle, {
       read,
       write,
-      ...(prefix ? { prefix } : {}),
+      source: (done) => this.#source(done),
     });
+    setHandOver(
+      this,
+      fdHandOver(
+        handle,
+        () =>
+          this.#streams.used("read") || this.#streams.used("write") ||
+          this.#prefix !== undefined,
+      ),
+    );
+  }
+
+  /** The fd's bytes, after the probed byte if there is one. */
+  #source(done: () => void): ByteSource {
+    const inner = fdByteSource(this.#handle, "Fifo.readable", done);
+    const takePrefix = (view: Uint8Array) => {
+      const prefix = this.#prefix!;
+      const n = Math.min(prefix.length, view.length);
+      view.set(prefix.subarray(0, n));
+      this.#prefix = n < prefix.length ? prefix.subarray(n) : undefined;
+      return n;
+    };
+    return {
+      tryRead: (view) => this.#prefix ? takePrefix(view) : inner.tryRead(view),
+      read: (view) =>
+        this.#prefix ? Promise.resolve(takePrefix(view)) : inner.read(view),
+      done: inner.done,
+    };
   }
 
   /** The descriptor number, or -1 once closed or handed over. */
   get fd(): number {
     return this.#handle.fd;
+  }
+
+  /** Whether this handle created the FIFO (`create: true` found nothing there). */
+  get created(): boolean {
+    return this.#lifecycle?.created ?? false;
   }
 
   /**
@@ -112,8 +175,8 @@ export class Fifo implements Disposable {
    *
    * @throws {TypeError} If the FIFO was not opened for reading.
    */
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#streams.readable(`FIFO ${JSON.stringify(this.path)}`);
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    return this.#streams.readable("Fifo.readable");
   }
 
   /**
@@ -124,7 +187,7 @@ export class Fifo implements Disposable {
    * @throws {TypeError} If the FIFO was not opened for writing.
    */
   get writable(): WritableStream<Uint8Array> {
-    return this.#streams.writable(`FIFO ${JSON.stringify(this.path)}`);
+    return this.#streams.writable("Fifo.writable");
   }
 
   /**
@@ -132,17 +195,21 @@ export class Fifo implements Disposable {
    * low-level path under {@linkcode Fifo.readable} (use one or the other).
    *
    * @param buffer Where to put the bytes.
-   * @param options An abort signal for the wait.
+   * @param options An abort signal and a timeout for the wait.
    * @returns The number of bytes read, or null at end of stream.
    * @throws {TypeError} If the FIFO was not opened for reading.
    */
-  read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
-    this.#streams.check("read", `FIFO ${JSON.stringify(this.path)}`);
-    const prefix = this.#streams.takePrefix();
+  read(buffer: Uint8Array, options?: WaitOptions): Promise<number | null> {
+    try {
+      this.#streams.check("read", "Fifo.read()");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const prefix = this.#prefix;
     if (prefix && buffer instanceof Uint8Array && buffer.length > 0) {
       const n = Math.min(prefix.length, buffer.length);
       buffer.set(prefix.subarray(0, n));
-      if (n < prefix.length) this.#streams.putPrefix(prefix.subarray(n));
+      this.#prefix = n < prefix.length ? prefix.subarray(n) : undefined;
       return Promise.resolve(n);
     }
     return readInto(this.#handle, buffer, "Fifo.read()", options);
@@ -153,40 +220,38 @@ export class Fifo implements Disposable {
    * under {@linkcode Fifo.writable} (use one or the other).
    *
    * @param data The bytes.
-   * @param options An abort signal for the waits.
+   * @param options An abort signal and a timeout for the whole write.
    * @returns The number of bytes written (all of them).
    * @throws {Deno.errors.BrokenPipe} If no reader is left.
    * @throws {TypeError} If the FIFO was not opened for writing.
    */
-  write(data: Uint8Array, options?: IoOptions): Promise<number> {
-    this.#streams.check("write", `FIFO ${JSON.stringify(this.path)}`);
+  write(data: Uint8Array, options?: WaitOptions): Promise<number> {
+    try {
+      this.#streams.check("write", "Fifo.write()");
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return writeFrom(this.#handle, data, "Fifo.write()", options);
   }
 
-  /** Closes the descriptor (the FIFO stays in the filesystem). Idempotent. */
+  /**
+   * Closes the descriptor; pending reads and writes fail with
+   * `BadResource`. The FIFO stays in the filesystem, unless this handle
+   * created it with `unlinkOnClose`. Idempotent.
+   */
   close(): void {
-    this.#handle.close();
+    if (this.#handle.closed) return;
+    try {
+      this.#handle.close();
+    } finally {
+      this.#lifecycle?.close("Fifo.close()");
+    }
   }
 
   /** Same as {@linkcode Fifo.close}. */
   [Symbol.dispose](): void {
     this.close();
   }
-
-  /** Gives up this process's copy after `spawn()` passed it to a child. */
-  [HAND_OVER](): void {
-    this.#handle.handOver(
-      this.#streams.used("read") || this.#streams.used("write"),
-    );
-  }
-}
-
-function timedOut(path: string, side: string, timeout: number): Error {
-  return new Deno.errors.TimedOut(
-    `openFifo(): no ${side} opened ${
-      JSON.stringify(path)
-    } within ${timeout} ms`,
-  );
 }
 
 /**
@@ -199,21 +264,21 @@ function timedOut(path: string, side: string, timeout: number): Error {
  *   and is repeated whenever inotify reports an open of the path.)
  * - For writing: resolves once a reader has connected. A reader that opens
  *   without blocking (like this function) is seen at once through inotify;
- *   one blocked in `open()` (like `cat fifo`) within about 30 ms.
+ *   one blocked in `open()` (like `cat fifo`) within about 32 ms.
  * - For both (Linux): resolves at once; the reader never sees EOF while this
  *   handle is open, because it is a writer too.
  *
- * Aborting or timing out releases the fd and wakes any waiting thread, so a
- * process that gave up can exit by itself.
+ * Aborting or timing out releases everything, so a process that gave up
+ * can exit by itself.
  *
- * System calls: `stat`, `open(O_NONBLOCK | O_CLOEXEC)`, `fstat`, `poll`,
- * `inotify_init1`/`inotify_add_watch` (Linux), `read`/`write`.
+ * System calls: `open(O_NONBLOCK | O_CLOEXEC)`, `fstat`, `read`/`write`,
+ * `inotify_init1`/`inotify_add_watch` (Linux), `mkfifo` (with `create`).
  *
  * @param path The FIFO's path.
- * @param options The direction(s), an abort signal and a timeout.
+ * @param options The direction(s), an abort signal, a timeout, open-or-create.
  * @returns The open FIFO.
  * @throws {TypeError} If neither `read` nor `write` is true, or `path` is not a FIFO (the message says what it is).
- * @throws {Deno.errors.NotFound} If nothing exists at `path`.
+ * @throws {Deno.errors.NotFound} If nothing exists at `path` (and `create` is not set).
  * @throws {Deno.errors.PermissionDenied} If the FIFO's mode forbids the direction.
  * @throws {Deno.errors.TimedOut} If the other side did not come within `timeout`.
  *
@@ -240,90 +305,159 @@ export async function openFifo(
   options: OpenFifoOptions,
 ): Promise<Fifo> {
   const call = "openFifo()";
-  const p = toPath(path, call);
+  const p = checkPath(path, call);
   if (typeof options !== "object" || options === null) {
     throw new TypeError(
       `${call}: options must be an object with read and/or write`,
     );
   }
-  const { read = false, write = false, signal, timeout, size } = options;
-  if (typeof read !== "boolean" || typeof write !== "boolean") {
-    throw new TypeError(`${call}: read and write must be booleans`);
-  }
+  const o = checkOptions(options, call);
+  const read = checkBoolean(o.read, "read", call) ?? false;
+  const write = checkBoolean(o.write, "write", call) ?? false;
   if (!read && !write) {
     throw new TypeError(`${call}: at least one of read and write must be true`);
   }
-  checkTimeout(timeout, call);
-  checkPipeSize(size, call);
-  signal?.throwIfAborted();
-  const action = `Cannot open FIFO ${JSON.stringify(p)}`;
-  const cpath = cString(p, "path");
-  const info = statPath(cpath, action);
-  if (info === null) throw osError(E.ENOENT, action);
-  if (info.kind !== "fifo") {
+  const create = checkBoolean(o.create, "create", call) ?? false;
+  const mode = checkMode(o.mode, call);
+  checkBoolean(o.unlinkOnClose, "unlinkOnClose", call);
+  checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
+  if (!create && (mode !== undefined || o.unlinkOnClose || o.unlinkOnExit)) {
     throw new TypeError(
-      `${call}: ${JSON.stringify(p)} is a ${info.kind}, not a FIFO`,
+      `${call}: mode, unlinkOnClose and unlinkOnExit apply to a FIFO this call creates; add create: true`,
     );
   }
-  const lib = libc();
-  const access = read && write ? C.O_RDWR : read ? C.O_RDONLY : C.O_WRONLY;
-  const flags = access | C.O_NONBLOCK | C.O_CLOEXEC;
-  const deadline = deadlineOf(timeout);
-  const left = () =>
-    deadline === Infinity
-      ? undefined
-      : Math.max(0, deadline - performance.now());
-
-  if (write && !read) {
-    const fd = await openWriter(cpath, flags, action, signal, left);
-    if (fd < 0) throw timedOut(p, "reader", timeout!);
-    return newFifo(checkFifo(fd, p, action, size), p, read, write, undefined);
-  }
-  if (read && write) {
-    const fd = lib.open(cpath, flags, 0);
-    if (fd === -1) throw lastError(action);
-    return newFifo(checkFifo(fd, p, action, size), p, read, write, undefined);
-  }
-  // Read only: wait until a writer is connected. The kernel does not notify
-  // a reader of that, but it answers a probe (see probeWriter); inotify's
-  // IN_OPEN and the fd's readiness only tell us when to probe again.
-  const inotify = watchOpens(cpath);
-  try {
-    const fd = lib.open(cpath, flags, 0);
-    if (fd === -1) throw lastError(action);
-    checkFifo(fd, p, action, size);
+  const size = o.size === undefined
+    ? undefined
+    : checkSize(o.size, "size", call);
+  const until = untilOf(o, call);
+  const label = `FIFO ${JSON.stringify(p)}`;
+  let lifecycle: Lifecycle | null = null;
+  let info = statPath(p, call);
+  if (info === null && create) {
     try {
-      let backoff = 1;
-      let hangup = false;
-      for (;;) {
-        const probe = probeWriter(fd, action);
-        if (probe !== null) {
-          return newFifo(fd, p, true, false, probe.length ? probe : undefined);
-        }
-        if (hangup) {
-          // A writer came and left without writing: like `: > fifo`, the
-          // reader gets an immediate EOF.
-          return newFifo(fd, p, true, false, undefined);
-        }
-        const remaining = left();
-        if (remaining === 0) throw timedOut(p, "writer", timeout!);
-        const waits: [number, number][] = [[fd, C.POLLIN]];
-        if (inotify >= 0) waits.push([inotify, C.POLLIN]);
-        // Without inotify, re-probe on a capped backoff.
-        const slice = inotify >= 0
-          ? remaining
-          : Math.min(backoff, remaining ?? backoff);
-        const [revents = 0] = await waitFds(waits, { signal, timeout: slice });
-        drainEvents(inotify);
-        backoff = Math.min(backoff * 2, 32);
-        hangup = (revents & C.POLLHUP) !== 0;
+      createFifo(p, mode, call);
+      info = statPath(p, call);
+      if (info?.kind === "fifo") {
+        lifecycle = new Lifecycle(label, placeOfPath(p, call), info, true, o);
       }
     } catch (error) {
-      closeFd(fd);
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      info = statPath(p, call); // another process created it: open theirs
+    }
+  }
+  try {
+    if (info === null) throw osError(E.ENOENT, call, `cannot open ${label}`);
+    if (info.kind !== "fifo") {
+      throw new TypeError(
+        `${call}: ${JSON.stringify(p)} is a ${info.kind}, not a FIFO`,
+      );
+    }
+    return await open(p, read, write, size, until, call, label, lifecycle);
+  } catch (error) {
+    if (lifecycle) {
+      lifecycle.removeIfOurs(call);
+      lifecycle.close(call);
+    }
+    throw error;
+  }
+}
+
+async function open(
+  path: string,
+  read: boolean,
+  write: boolean,
+  size: number | undefined,
+  until: WaitUntil,
+  call: string,
+  label: string,
+  lifecycle: Lifecycle | null,
+): Promise<Fifo> {
+  const lib = libc();
+  const cpath = cString(path, call, "path");
+  const access = read && write ? C.O_RDWR : read ? C.O_RDONLY : C.O_WRONLY;
+  const flags = access | C.O_NONBLOCK | C.O_CLOEXEC;
+  const opened = (fd: number, prefix?: Uint8Array) => {
+    const handle = new FdHandle(fd, label);
+    try {
+      if (fstat(fd, call, label).kind !== "fifo") {
+        throw new TypeError(
+          `${call}: ${JSON.stringify(path)} is no longer a FIFO`,
+        );
+      }
+      if (size !== undefined) setPipeSize(fd, size, call);
+    } catch (error) {
+      handle.close();
+      throw error;
+    }
+    return newFifo(handle, path, read, write, prefix, lifecycle);
+  };
+  if (read && write) {
+    const fd = lib.open(cpath, flags, 0);
+    if (fd === -1) throw lastError(call, `cannot open ${label}`);
+    return opened(fd);
+  }
+  // Opens of the path wake a waiting side at once; a peer blocked inside
+  // open() is not reported by inotify, so the engine also retries on its
+  // schedule (up to 32 ms apart).
+  const hints = watchOpens(path, label);
+  try {
+    const sources: Source[] = [pollSource(() => true, 32)];
+    if (hints) sources.push(hints.source(C.POLLIN));
+    if (write) {
+      // open(O_WRONLY | O_NONBLOCK) fails with ENXIO until a reader exists.
+      const owner = new Owner(label);
+      const fd = await retry(
+        owner,
+        call,
+        "had no reader",
+        sources,
+        until,
+        () => {
+          drain(hints);
+          const fd = lib.open(cpath, flags, 0);
+          if (fd >= 0) return fd;
+          if (errno() !== E.ENXIO) {
+            throw lastError(call, `cannot open ${label}`);
+          }
+          return undefined;
+        },
+      );
+      return opened(fd);
+    }
+    // Read only: the open succeeds at once; then wait until a writer is
+    // connected. The kernel does not notify a reader of that, but answers a
+    // probe (see probeWriter); the fd's readiness and inotify's IN_OPEN only
+    // tell when to probe again.
+    const fd = lib.open(cpath, flags, 0);
+    if (fd === -1) throw lastError(call, `cannot open ${label}`);
+    const handle = new FdHandle(fd, label);
+    try {
+      let hangup = false;
+      const readSources = [handle.source(C.POLLIN), ...sources];
+      const prefix = await retry(
+        handle.owner,
+        call,
+        "had no writer",
+        readSources,
+        until,
+        () => {
+          drain(hints);
+          const probe = probeWriter(fd, call, label);
+          if (probe !== null) return probe;
+          // A writer came and left without writing (like `: > fifo`): the
+          // reader gets an immediate EOF.
+          if (hangup) return new Uint8Array(0);
+          hangup = (pollNow(fd, C.POLLIN) & C.POLLHUP) !== 0;
+          return undefined;
+        },
+      );
+      return opened(handle.detach(call), prefix);
+    } catch (error) {
+      handle.close();
       throw error;
     }
   } finally {
-    closeFd(inotify);
+    hints?.close();
   }
 }
 
@@ -336,90 +470,37 @@ const probeByte = new Uint8Array(1);
  * (Linux pipe_read). Returns null for "no writer", else the bytes the probe
  * consumed (empty, or the one byte that had just arrived).
  */
-function probeWriter(fd: number, action: string): Uint8Array | null {
+function probeWriter(
+  fd: number,
+  call: string,
+  label: string,
+): Uint8Array | null {
   const n = Number(libc().read(fd, probeByte, 1n));
   if (n === 1) return probeByte.slice();
   if (n === 0) return null;
   const code = errno();
   if (code === E.EAGAIN || code === E.EINTR) return new Uint8Array(0);
-  throw osError(code, action);
+  throw osError(code, call, `cannot read from ${label}`);
 }
 
-function checkFifo(
-  fd: number,
-  path: string,
-  action: string,
-  size?: number,
-): number {
-  try {
-    if (fstat(fd, action).kind !== "fifo") {
-      throw new TypeError(
-        `openFifo(): ${JSON.stringify(path)} is no longer a FIFO`,
-      );
-    }
-    if (size !== undefined) setPipeSize(fd, size, "openFifo()");
-  } catch (error) {
-    closeFd(fd);
-    throw error;
-  }
-  return fd;
-}
-
-/** An inotify fd watching opens of `cpath`, or -1 where there is none. */
-function watchOpens(cpath: Uint8Array): number {
+/** An inotify fd reporting opens of `path`, or null where there is none. */
+function watchOpens(path: string, label: string): FdHandle | null {
   const lib = libc();
-  if (!IS_LINUX || !lib.inotify_init1 || !lib.inotify_add_watch) return -1;
+  if (!IS_LINUX || !lib.inotify_init1 || !lib.inotify_add_watch) return null;
   const fd = lib.inotify_init1(C.IN_NONBLOCK | C.IN_CLOEXEC);
-  if (fd >= 0 && lib.inotify_add_watch(fd, cpath, C.IN_OPEN) === -1) {
+  if (fd === -1) return null;
+  if (lib.inotify_add_watch(fd, cString(path), C.IN_OPEN) === -1) {
     closeFd(fd);
-    return -1;
+    return null;
   }
-  return fd;
+  return new FdHandle(fd, `open watch of ${label}`);
 }
 
 const eventBuffer = new Uint8Array(4096);
 
-function drainEvents(inotify: number): void {
-  if (inotify < 0) return;
-  const lib = libc();
-  while (lib.read(inotify, eventBuffer, BigInt(eventBuffer.length)) > 0) {
-    // discard
-  }
-}
-
-/**
- * open(O_WRONLY | O_NONBLOCK) fails with ENXIO until a reader exists. Retry
- * when inotify reports an open of the path, or on a capped backoff for
- * readers blocked inside open(), which inotify does not report.
- * Returns -1 on timeout.
- */
-async function openWriter(
-  cpath: Uint8Array,
-  flags: number,
-  action: string,
-  signal: AbortSignal | undefined,
-  left: () => number | undefined,
-): Promise<number> {
-  const lib = libc();
-  const inotify = watchOpens(cpath);
-  try {
-    let backoff = 1;
-    for (;;) {
-      const fd = lib.open(cpath, flags, 0);
-      if (fd >= 0) return fd;
-      if (errno() !== E.ENXIO) throw lastError(action);
-      const remaining = left();
-      if (remaining === 0) return -1;
-      const wait = Math.min(backoff, remaining ?? backoff);
-      if (inotify >= 0) {
-        await waitFd(inotify, C.POLLIN, { signal, timeout: wait });
-        drainEvents(inotify);
-      } else {
-        await delay(wait, signal);
-      }
-      backoff = Math.min(backoff * 2, 32);
-    }
-  } finally {
-    closeFd(inotify);
+function drain(hints: FdHandle | null): void {
+  if (!hints) return;
+  while (hints.tryRead(eventBuffer, "openFifo()") > 0) {
+    // the events only say "try again"
   }
 }

@@ -1,61 +1,74 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { C, E, IS_LINUX } from "../_ffi/constants.ts";
-import { describe } from "../_ffi/cstring.ts";
-import { lastError, osError } from "../_ffi/errno.ts";
-import { readSmallFile } from "../_ffi/fd.ts";
-import { FdHandle } from "../_ffi/handle.ts";
-import { errno, libc } from "../_ffi/libc.ts";
-import type { WaitOptions } from "../_ffi/poll.ts";
 import {
-  checkModeBits,
+  checkBoolean,
+  checkBytes,
+  checkInteger,
+  checkMode,
+  checkName,
+  checkOptions,
   checkSize,
-  checkTimeout,
-  posixName,
-} from "../_ffi/names.ts";
-import { unlinkAtExit } from "../_ffi/shutdown.ts";
-import { checkChunk } from "../_streams/writable.ts";
-import { deadlineOf } from "../_ffi/poll.ts";
+  describe,
+} from "../_check/mod.ts";
+import { C, E, IS_LINUX } from "../_ffi/constants.ts";
+import { lastError, osError } from "../_ffi/errors.ts";
+import { closeFd, fstat, readSmallFile } from "../_ffi/fd.ts";
+import { errno, libc } from "../_ffi/libc.ts";
+import { type Identity, Lifecycle, type Place } from "../_object/lifecycle.ts";
+import type { UnlinkOptions } from "../_object/options.ts";
+import { retry } from "../_wait/engine.ts";
+import { FdHandle } from "../_wait/fd_handle.ts";
+import { untilOf, type WaitOptions } from "../_wait/options.ts";
+
+export type { UnlinkOptions, WaitOptions };
 
 /**
- * Options of {@linkcode MessageQueue.open}.
+ * Options of {@linkcode MessageQueue.create}.
  *
  * @example A small queue for sending
  * ```ts
- * import { MessageQueue, type MessageQueueOpenOptions } from "@posix/ipc/mq";
+ * import { MessageQueue, type MessageQueueCreateOptions } from "@posix/ipc/mq";
  * import { assertEquals } from "@std/assert";
  *
  * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
- * const options: MessageQueueOpenOptions = { create: true, write: true, maxMessages: 4, messageSize: 128, unlinkOnClose: true };
- * using queue = MessageQueue.open(name, options);
+ * const options: MessageQueueCreateOptions = { maxMessages: 4, messageSize: 128, write: true, unlinkOnClose: true };
+ * using queue = MessageQueue.create(name, options);
  * assertEquals(queue.attributes.messageSize, 128);
  * ```
  */
-export interface MessageQueueOpenOptions {
-  /** Create the queue if it does not exist. Default false. */
-  create?: boolean;
-  /** With `create`: fail with `AlreadyExists` if it exists. Default false. */
-  exclusive?: boolean;
-  /** Permission bits of a created queue, applied exactly. Default `0o600`. */
-  mode?: number;
-  /** Most messages the queue holds (created queues). Default: `/proc/sys/fs/mqueue/msg_default`. */
+export interface MessageQueueCreateOptions extends UnlinkOptions {
+  /** Most messages the queue holds. Default: `/proc/sys/fs/mqueue/msg_default`. */
   maxMessages?: number;
-  /** Largest message in bytes (created queues). Default: `/proc/sys/fs/mqueue/msgsize_default`. */
+  /** Largest message in bytes. Default: `/proc/sys/fs/mqueue/msgsize_default`. */
   messageSize?: number;
+  /** Permission bits, applied exactly. Default `0o600`. */
+  mode?: number;
   /** Open for receiving. Default true unless only `write` is given. */
   read?: boolean;
   /** Open for sending. Default true unless only `read` is given. */
   write?: boolean;
-  /** `close()` (and `using`) also unlinks the name. Default false. */
-  unlinkOnClose?: boolean;
+}
+
+/**
+ * Options of {@linkcode MessageQueue.open}.
+ *
+ * @example Open an existing queue for receiving only
+ * ```ts
+ * import { MessageQueue, type MessageQueueOpenOptions } from "@posix/ipc/mq";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * using owner = MessageQueue.create(name, { maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * const options: MessageQueueOpenOptions = { read: true };
+ * using consumer = MessageQueue.open(name, options);
+ * ```
+ */
+export interface MessageQueueOpenOptions extends MessageQueueCreateOptions {
   /**
-   * With `create`: unlink the name when this process exits — normally, or on SIGINT/SIGTERM
-   * (which then run this cleanup and exit with 128 + the signal number, as
-   * `onShutdown` does) — unless it was unlinked already. A process killed
-   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
-   * Default false.
+   * Create the queue if it does not exist (open-or-create). An existing
+   * queue is opened as it is: sizes and mode apply only to a new one, and
+   * `unlinkOnClose`/`unlinkOnExit` only if this call created it.
    */
-  unlinkOnExit?: boolean;
+  create?: boolean;
 }
 
 /**
@@ -67,23 +80,20 @@ export interface MessageQueueOpenOptions {
  * import { assertEquals } from "@std/assert";
  *
  * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
- * using queue = MessageQueue.open(name, { create: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * using queue = MessageQueue.create(name, { maxMessages: 4, messageSize: 64, unlinkOnClose: true });
  * const options: MessageQueueSendOptions = { priority: 10, timeout: 1000 };
  * await queue.send(new Uint8Array([1]), options);
  * assertEquals((await queue.receive()).priority, 10);
  * ```
  */
-export interface MessageQueueSendOptions {
+export interface MessageQueueSendOptions extends WaitOptions {
   /** Priority from 0 to 32767; higher is received first. Default 0. */
   priority?: number;
-  /** Aborting stops waiting for room; nothing is sent. */
-  signal?: AbortSignal;
-  /** Milliseconds to wait for room; then `Deno.errors.TimedOut`, nothing sent. */
-  timeout?: number;
 }
 
 /**
- * Options of {@linkcode MessageQueue.receive}.
+ * Options of {@linkcode MessageQueue.receive}: the `signal` and `timeout`
+ * of every wait. An aborted or timed-out receive consumes nothing.
  *
  * @example Wait at most 10 ms
  * ```ts
@@ -91,20 +101,16 @@ export interface MessageQueueSendOptions {
  * import { assertRejects } from "@std/assert";
  *
  * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
- * using queue = MessageQueue.open(name, { create: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * using queue = MessageQueue.create(name, { maxMessages: 4, messageSize: 64, unlinkOnClose: true });
  * const options: MessageQueueReceiveOptions = { timeout: 10 };
  * await assertRejects(() => queue.receive(options), Deno.errors.TimedOut);
  * ```
  */
-export interface MessageQueueReceiveOptions {
-  /** Aborting stops waiting; no message is consumed. */
-  signal?: AbortSignal;
-  /** Milliseconds to wait; then `Deno.errors.TimedOut`, nothing consumed. */
-  timeout?: number;
-}
+export type MessageQueueReceiveOptions = WaitOptions;
 
 /**
- * A message received by {@linkcode MessageQueue.receive}.
+ * A message and its priority: what {@linkcode MessageQueue.receive} and the
+ * queue's `readable` give, and what its `writable` takes.
  *
  * @example Data and priority
  * ```ts
@@ -112,7 +118,7 @@ export interface MessageQueueReceiveOptions {
  * import { assertEquals } from "@std/assert";
  *
  * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
- * using queue = MessageQueue.open(name, { create: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * using queue = MessageQueue.create(name, { maxMessages: 4, messageSize: 64, unlinkOnClose: true });
  * await queue.send(new TextEncoder().encode("job"), { priority: 3 });
  * const message: QueueMessage = await queue.receive();
  * assertEquals([new TextDecoder().decode(message.data), message.priority], ["job", 3]);
@@ -120,8 +126,8 @@ export interface MessageQueueReceiveOptions {
  */
 export interface QueueMessage {
   /** The bytes, exactly as sent. */
-  data: Uint8Array;
-  /** Its priority. */
+  data: Uint8Array<ArrayBuffer>;
+  /** Its priority (0 to 32767). */
   priority: number;
 }
 
@@ -134,7 +140,7 @@ export interface QueueMessage {
  * import { assertEquals } from "@std/assert";
  *
  * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
- * using queue = MessageQueue.open(name, { create: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * using queue = MessageQueue.create(name, { maxMessages: 4, messageSize: 64, unlinkOnClose: true });
  * await queue.send(new Uint8Array(1));
  * const attributes: MessageQueueAttributes = queue.attributes;
  * assertEquals(attributes, { maxMessages: 4, messageSize: 64, currentMessages: 1 });
@@ -150,6 +156,7 @@ export interface MessageQueueAttributes {
 }
 
 const LIMITS = "/proc/sys/fs/mqueue";
+const MQUEUE_DIR = "/dev/mqueue";
 
 function limit(file: string): number | null {
   const text = readSmallFile(`${LIMITS}/${file}`);
@@ -164,13 +171,49 @@ function notSupported(call: string): never {
   );
 }
 
+function mqueueMounted(): boolean {
+  return readSmallFile("/proc/self/mounts", 1 << 20)?.includes(
+    ` ${MQUEUE_DIR} mqueue `,
+  ) ?? false;
+}
+
+function place(name: string, cname: Uint8Array): Place {
+  if (mqueueMounted()) return { dir: MQUEUE_DIR, file: name.slice(1) };
+  // No file to check: open the name again and compare identities.
+  return {
+    file: name.slice(1),
+    byName: {
+      identity(): Identity | null {
+        const lib = libc();
+        for (const access of [C.O_RDONLY, C.O_WRONLY]) {
+          const fd = lib.mq_open!(
+            cname,
+            access | C.O_CLOEXEC | C.O_NONBLOCK,
+            0,
+            null,
+          );
+          if (fd === -1) continue;
+          try {
+            const info = fstat(fd, "unlink()");
+            return { dev: info.dev, ino: info.ino };
+          } finally {
+            closeFd(fd);
+          }
+        }
+        return null;
+      },
+      remove: () => void libc().mq_unlink!(cname),
+    },
+  };
+}
+
 let newQueue: (
-  fd: number,
+  handle: FdHandle,
   name: string,
   read: boolean,
   write: boolean,
   messageSize: number,
-  unlinkOnClose: boolean,
+  lifecycle: Lifecycle,
 ) => MessageQueue;
 
 /**
@@ -180,8 +223,10 @@ let newQueue: (
  * priority first (oldest first within a priority).
  *
  * Waiting never blocks the event loop: the queue descriptor is an fd on
- * Linux, opened `O_NONBLOCK`, and waits are readiness waits, so an aborted
- * or timed-out receive never consumes a message.
+ * Linux, opened `O_NONBLOCK`, and waits go through the package's wait
+ * engine (epoll), so an idle receive costs nothing and an aborted or
+ * timed-out receive never consumes a message. Concurrent receives on one
+ * handle each get their own message.
  *
  * @example A priority queue between two handles
  * ```ts
@@ -189,7 +234,7 @@ let newQueue: (
  * import { assertEquals } from "@std/assert";
  *
  * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
- * using q = MessageQueue.open(name, { create: true, maxMessages: 8, messageSize: 128, unlinkOnClose: true });
+ * using q = MessageQueue.create(name, { maxMessages: 8, messageSize: 128, unlinkOnClose: true });
  * await q.send(new TextEncoder().encode("routine"), { priority: 1 });
  * await q.send(new TextEncoder().encode("urgent"), { priority: 9 });
  * const first = await q.receive();
@@ -201,152 +246,102 @@ export class MessageQueue implements Disposable {
   #read: boolean;
   #write: boolean;
   #messageSize: number;
-  #unlinkOnClose: boolean;
+  #lifecycle: Lifecycle;
   #buffer: Uint8Array | undefined;
-  #readable: ReadableStream<Uint8Array> | undefined;
-  #writable: WritableStream<Uint8Array> | undefined;
-  #forgetExit: (() => void) | undefined;
+  #readable: ReadableStream<QueueMessage> | undefined;
+  #writable: WritableStream<QueueMessage | Uint8Array> | undefined;
   /** The POSIX name. */
   readonly name: string;
 
   static {
-    newQueue = (fd, name, read, write, messageSize, unlinkOnClose) =>
-      new MessageQueue(fd, name, read, write, messageSize, unlinkOnClose);
+    newQueue = (handle, name, read, write, messageSize, lifecycle) =>
+      new MessageQueue(handle, name, read, write, messageSize, lifecycle);
   }
 
   private constructor(
-    fd: number,
+    handle: FdHandle,
     name: string,
     read: boolean,
     write: boolean,
     messageSize: number,
-    unlinkOnClose: boolean,
+    lifecycle: Lifecycle,
   ) {
-    this.#handle = new FdHandle(fd, `message queue ${JSON.stringify(name)}`);
+    this.#handle = handle;
     this.name = name;
     this.#read = read;
     this.#write = write;
     this.#messageSize = messageSize;
-    this.#unlinkOnClose = unlinkOnClose;
+    this.#lifecycle = lifecycle;
   }
 
   /**
-   * Opens (or creates) a message queue.
+   * Creates a message queue — exclusively: an existing name is an error.
    *
-   * System calls: `mq_open(O_NONBLOCK | O_CLOEXEC)`, `fchmod`, `mq_getattr`.
+   * System calls: `mq_open(O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC)`,
+   * `fchmod`, `fstat`, `mq_getattr`.
    *
-   * @param name A POSIX name: `/` then up to 254 bytes without `/`.
-   * @param options Creation, size limits, direction.
+   * @param name A POSIX name: `/` then up to 255 bytes without `/`.
+   * @param options Size limits, mode, direction, cleanup.
    * @returns The queue.
    * @throws {TypeError} If the name is invalid, or neither direction is asked.
    * @throws {RangeError} If a size is not a positive integer, or above the system limit (the message names the limit file).
-   * @throws {Deno.errors.NotFound} If it does not exist and `create` is not set.
-   * @throws {Deno.errors.AlreadyExists} If `exclusive` and it exists.
+   * @throws {Deno.errors.AlreadyExists} If the name exists.
    * @throws {Deno.errors.NotSupported} On systems without POSIX message queues (macOS).
+   *
+   * @example Create a job queue
+   * ```ts
+   * import { MessageQueue } from "@posix/ipc/mq";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+   * using jobs = MessageQueue.create(name, { maxMessages: 10, messageSize: 256, unlinkOnClose: true });
+   * assertEquals(jobs.attributes.maxMessages, 10);
+   * ```
    */
-  static open(
+  static create(
     name: string,
-    options: MessageQueueOpenOptions = {},
+    options?: MessageQueueCreateOptions,
   ): MessageQueue {
-    const call = "MessageQueue.open()";
-    const cname = posixName(name, call);
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `${call}: options must be an object, got ${describe(options)}`,
-      );
-    }
-    const lib = libc();
-    if (!IS_LINUX || !lib.mq_open) notSupported(call);
-    const { create = false, exclusive = false } = options;
-    const read = options.read ?? options.write !== true;
-    const write = options.write ?? options.read !== true;
-    if (!read && !write) {
-      throw new TypeError(
-        `${call}: at least one of read and write must be true`,
-      );
-    }
-    if (exclusive && !create) {
-      throw new TypeError(`${call}: exclusive needs create`);
-    }
-    const mode = checkModeBits(options.mode, call) ?? 0o600;
-    let attr: Uint8Array | null = null;
-    const sized = options.maxMessages !== undefined ||
-      options.messageSize !== undefined;
-    const maxMessages = options.maxMessages === undefined
-      ? limit("msg_default") ?? 10
-      : checkSize(options.maxMessages, "maxMessages", call);
-    const messageSize = options.messageSize === undefined
-      ? limit("msgsize_default") ?? 8192
-      : checkSize(options.messageSize, "messageSize", call);
-    if (sized) {
-      if (!create) {
-        throw new TypeError(
-          `${call}: maxMessages and messageSize apply to a queue being created; add create: true`,
-        );
-      }
-      attr = new Uint8Array(C.SIZEOF_MQ_ATTR);
-      const v = new DataView(attr.buffer);
-      v.setBigInt64(8, BigInt(maxMessages), true);
-      v.setBigInt64(16, BigInt(messageSize), true);
-    }
-    const access = read && write ? C.O_RDWR : read ? C.O_RDONLY : C.O_WRONLY;
-    const flags = access | C.O_NONBLOCK | C.O_CLOEXEC;
-    const action = `Cannot open message queue ${JSON.stringify(name)}`;
-    const attrPtr = attr
-      ? Deno.UnsafePointer.of(attr as Uint8Array<ArrayBuffer>)
-      : null;
-    let created = false;
-    let fd = -1;
-    if (create) {
-      fd = lib.mq_open(cname, flags | C.O_CREAT | C.O_EXCL, mode, attrPtr);
-      created = fd >= 0;
-      if (!created && (exclusive || errno() !== E.EEXIST)) {
-        throw openError(errno(), action, maxMessages, messageSize);
-      }
-    }
-    if (!created) {
-      fd = lib.mq_open!(cname, flags, 0, null);
-      if (fd === -1) throw openError(errno(), action, maxMessages, messageSize);
-    }
-    void attr;
-    // mq_open applied the umask; the mode asked for is applied exactly.
-    if (created) lib.fchmod(fd, mode);
-    const queue = newQueue(
-      fd,
-      name,
-      read,
-      write,
-      0,
-      options.unlinkOnClose === true,
-    );
-    queue.#messageSize = queue.attributes.messageSize;
-    if (create && options.unlinkOnExit) {
-      const mounted =
-        readSmallFile("/proc/self/mounts")?.includes(" /dev/mqueue mqueue ") ??
-          false;
-      queue.#forgetExit = unlinkAtExit(
-        mounted ? `/dev/mqueue${name}` : null,
-        () => lib.mq_unlink!(cname),
-      );
-    }
-    return queue;
+    const call = "MessageQueue.create()";
+    return open(name, checkOptions(options, call), "create", call);
   }
 
   /**
-   * Removes a queue's name; messages stay for processes that have it open
-   * until the last one closes it. Unlink once.
+   * Opens an existing message queue; with `create: true`, creates it if it
+   * does not exist (open-or-create).
    *
    * @param name The POSIX name.
-   * @throws {Deno.errors.NotFound} If it does not exist.
+   * @param options Direction; `create` with sizes for open-or-create.
+   * @returns The queue.
+   * @throws {Deno.errors.NotFound} If it does not exist (and `create` is not set).
+   * @throws {TypeError} If sizes, mode or a cleanup option is given without `create`.
+   *
+   * @example Open a queue another process created
+   * ```ts
+   * import { MessageQueue } from "@posix/ipc/mq";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+   * using owner = MessageQueue.create(name, { maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+   * using other = MessageQueue.open(name, { write: true });
+   * await other.send(new Uint8Array([1]));
+   * assertEquals(owner.attributes.currentMessages, 1);
+   * ```
    */
-  static unlink(name: string): void {
-    const call = "MessageQueue.unlink()";
-    const cname = posixName(name, call);
-    const lib = libc();
-    if (!IS_LINUX || !lib.mq_unlink) notSupported(call);
-    if (lib.mq_unlink(cname) === -1) {
-      throw lastError(`Cannot unlink message queue ${JSON.stringify(name)}`);
+  static open(name: string, options?: MessageQueueOpenOptions): MessageQueue {
+    const call = "MessageQueue.open()";
+    const o = checkOptions(options, call);
+    const create = checkBoolean(o.create, "create", call) ?? false;
+    if (
+      !create &&
+      (o.maxMessages !== undefined || o.messageSize !== undefined ||
+        o.mode !== undefined || o.unlinkOnClose || o.unlinkOnExit)
+    ) {
+      throw new TypeError(
+        `${call}: maxMessages, messageSize, mode, unlinkOnClose and unlinkOnExit apply to a queue this call creates; add create: true`,
+      );
     }
+    return open(name, o, create ? "open-or-create" : "open", call);
   }
 
   /** The queue descriptor (an fd on Linux), or -1 once closed. */
@@ -354,19 +349,18 @@ export class MessageQueue implements Disposable {
     return this.#handle.fd;
   }
 
+  /** Whether this handle created the queue. */
+  get created(): boolean {
+    return this.#lifecycle.created;
+  }
+
   /** The queue's attributes, read now (`mq_getattr`). */
   get attributes(): MessageQueueAttributes {
-    const fd = this.#handle.use("MessageQueue.attributes");
-    const attr = new Uint8Array(C.SIZEOF_MQ_ATTR);
-    if (libc().mq_getattr!(fd, attr) === -1) {
-      throw lastError(`Cannot read the attributes of ${this.#handle.label}`);
-    }
-    const v = new DataView(attr.buffer);
-    return {
-      maxMessages: Number(v.getBigInt64(8, true)),
-      messageSize: Number(v.getBigInt64(16, true)),
-      currentMessages: Number(v.getBigInt64(24, true)),
-    };
+    return attributesOf(
+      this.#handle.use("MessageQueue.attributes"),
+      "MessageQueue.attributes",
+      this.#handle.label,
+    );
   }
 
   /**
@@ -375,47 +369,54 @@ export class MessageQueue implements Disposable {
    * @param data The message (at most `messageSize` bytes; may be empty).
    * @param options Priority, abort signal, timeout.
    * @throws {RangeError} If the message is larger than `messageSize` (both sizes named) or the priority is out of range.
-   * @throws {Deno.errors.TimedOut} If the queue stayed full for `timeout`.
+   * @throws {Deno.errors.TimedOut} If the queue stayed full for `timeout` (nothing sent).
    * @throws {TypeError} If the queue was not opened for writing.
+   *
+   * @example Send with a priority
+   * ```ts
+   * import { MessageQueue } from "@posix/ipc/mq";
+   *
+   * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+   * using q = MessageQueue.create(name, { maxMessages: 2, messageSize: 32, unlinkOnClose: true });
+   * await q.send(new TextEncoder().encode("hello"), { priority: 5 });
+   * ```
    */
   async send(
     data: Uint8Array,
-    options: MessageQueueSendOptions = {},
+    options?: MessageQueueSendOptions,
   ): Promise<void> {
     const call = "MessageQueue.send()";
     if (!this.#write) {
       throw new TypeError(
-        `${call}: ${JSON.stringify(this.name)} is not open for writing`,
+        `${call}: ${this.#handle.label} is not open for writing`,
       );
     }
-    checkChunk(data, call);
-    const { priority = 0, signal, timeout } = options;
-    if (
-      !Number.isInteger(priority) || priority < 0 || priority >= C.MQ_PRIO_MAX
-    ) {
-      throw new RangeError(
-        `${call}: priority must be an integer from 0 to ${
-          C.MQ_PRIO_MAX - 1
-        }, got ${describe(priority)}`,
-      );
-    }
+    checkBytes(data, call);
+    const o = checkOptions(options, call);
+    const priority = o.priority === undefined
+      ? 0
+      : checkInteger(o.priority, "priority", call, 0, C.MQ_PRIO_MAX - 1);
     if (data.byteLength > this.#messageSize) {
       throw new RangeError(
-        `${call}: a message of ${data.byteLength} bytes is larger than the messageSize of ${
-          JSON.stringify(this.name)
-        } (${this.#messageSize} bytes)`,
+        `${call}: a message of ${data.byteLength} bytes is larger than the messageSize of ${this.#handle.label} (${this.#messageSize} bytes)`,
       );
     }
-    checkTimeout(timeout, call);
-    signal?.throwIfAborted();
+    const until = untilOf(o, call);
     const lib = libc();
     const size = BigInt(data.byteLength);
-    await this.#retry(
-      C.POLLOUT,
+    const handle = this.#handle;
+    await retry(
+      handle.owner,
       call,
       "stayed full",
-      options,
-      (fd) => lib.mq_send!(fd, data, size, priority),
+      [handle.source(C.POLLOUT)],
+      until,
+      () => {
+        if (lib.mq_send!(handle.use(call), data, size, priority) === 0) {
+          return true;
+        }
+        return this.#wouldBlock(call, "send to");
+      },
     );
   }
 
@@ -427,82 +428,83 @@ export class MessageQueue implements Disposable {
    * @returns The message and its priority.
    * @throws {Deno.errors.TimedOut} If nothing arrived within `timeout`.
    * @throws {TypeError} If the queue was not opened for reading.
+   *
+   * @example Receive the next job
+   * ```ts
+   * import { MessageQueue } from "@posix/ipc/mq";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+   * using q = MessageQueue.create(name, { maxMessages: 2, messageSize: 32, unlinkOnClose: true });
+   * await q.send(new Uint8Array([42]));
+   * assertEquals((await q.receive({ timeout: 1000 })).data, new Uint8Array([42]));
+   * ```
    */
-  async receive(
-    options: MessageQueueReceiveOptions = {},
-  ): Promise<QueueMessage> {
+  receive(options?: MessageQueueReceiveOptions): Promise<QueueMessage> {
     const call = "MessageQueue.receive()";
     if (!this.#read) {
-      throw new TypeError(
-        `${call}: ${JSON.stringify(this.name)} is not open for reading`,
+      return Promise.reject(
+        new TypeError(`${call}: ${this.#handle.label} is not open for reading`),
       );
     }
-    const { signal, timeout } = options;
-    checkTimeout(timeout, call);
-    signal?.throwIfAborted();
-    const lib = libc();
-    const buffer = this.#buffer ??= new Uint8Array(this.#messageSize);
-    const prio = new Uint32Array(1);
-    const size = BigInt(buffer.length);
-    const n = await this.#retry(
-      C.POLLIN,
+    let until;
+    try {
+      until = untilOf(options, call);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const handle = this.#handle;
+    return retry(
+      handle.owner,
       call,
       "stayed empty",
-      options,
-      (fd) => Number(lib.mq_receive!(fd, buffer, size, prio)),
+      [handle.source(C.POLLIN)],
+      until,
+      () => this.#tryReceive(call),
     );
+  }
+
+  /**
+   * One mq_receive without waiting. The message is copied out before this
+   * returns, so concurrent receives on one handle never share a buffer.
+   */
+  #tryReceive(call: string): QueueMessage | undefined {
+    const buffer = this.#buffer ??= new Uint8Array(this.#messageSize);
+    const prio = new Uint32Array(1);
+    const n = Number(
+      libc().mq_receive!(
+        this.#handle.use(call),
+        buffer,
+        BigInt(buffer.length),
+        prio,
+      ),
+    );
+    if (n < 0) return this.#wouldBlock(call, "receive from");
     return { data: buffer.slice(0, n), priority: prio[0]! };
   }
 
-  /**
-   * Calls `attempt` on the non-blocking descriptor until it succeeds (returns
-   * 0 or more), waiting for `events` between tries, within `timeout`.
-   */
-  async #retry(
-    events: number,
-    call: string,
-    state: string,
-    { signal, timeout }: { signal?: AbortSignal; timeout?: number },
-    attempt: (fd: number) => number,
-  ): Promise<number> {
-    const deadline = deadlineOf(timeout);
-    for (;;) {
-      const result = attempt(this.#handle.use(call));
-      if (result >= 0) return result;
-      const code = errno();
-      if (code !== E.EAGAIN && code !== E.EINTR) {
-        throw osError(code, `${call}: ${JSON.stringify(this.name)}`);
-      }
-      const wait: WaitOptions = { signal };
-      if (deadline !== Infinity) {
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          throw new Deno.errors.TimedOut(
-            `${call}: ${JSON.stringify(this.name)} ${state} for ${timeout} ms`,
-          );
-        }
-        wait.timeout = left;
-      }
-      await this.#handle.wait(events, call, wait);
-    }
+  #wouldBlock(call: string, what: string): undefined {
+    const code = errno();
+    if (code === E.EAGAIN || code === E.EINTR) return undefined;
+    throw osError(code, call, `cannot ${what} ${this.#handle.label}`);
   }
 
   /**
-   * Received messages (highest priority first), one chunk per message. The
-   * stream ends when the queue is closed; cancelling it leaves the queue open.
+   * Received messages with their priorities (highest first). The stream ends
+   * when the queue is closed; cancelling it leaves the queue open.
    *
    * @throws {TypeError} If the queue was not opened for reading.
    */
-  get readable(): ReadableStream<Uint8Array> {
+  get readable(): ReadableStream<QueueMessage> {
     if (!this.#read) {
       throw new TypeError(
-        `MessageQueue: ${JSON.stringify(this.name)} is not open for reading`,
+        `MessageQueue.readable: ${this.#handle.label} is not open for reading`,
       );
     }
-    return this.#readable ??= new ReadableStream<Uint8Array>({
+    return this.#readable ??= new ReadableStream<QueueMessage>({
       pull: async (controller) => {
         try {
-          controller.enqueue((await this.receive()).data);
+          controller.enqueue(await this.receive());
         } catch (error) {
           if (this.#handle.closed) controller.close();
           else throw error;
@@ -512,43 +514,55 @@ export class MessageQueue implements Disposable {
   }
 
   /**
-   * Messages to send (priority 0), one chunk per message.
+   * Messages to send: a `QueueMessage` (data and priority), or bytes (sent
+   * with priority 0).
    *
    * @throws {TypeError} If the queue was not opened for writing.
    */
-  get writable(): WritableStream<Uint8Array> {
+  get writable(): WritableStream<QueueMessage | Uint8Array> {
     if (!this.#write) {
       throw new TypeError(
-        `MessageQueue: ${JSON.stringify(this.name)} is not open for writing`,
+        `MessageQueue.writable: ${this.#handle.label} is not open for writing`,
       );
     }
-    return this.#writable ??= new WritableStream<Uint8Array>({
-      write: (message) => this.send(message),
+    return this.#writable ??= new WritableStream<QueueMessage | Uint8Array>({
+      write: (message) => {
+        if (message instanceof Uint8Array) return this.send(message);
+        if (typeof message !== "object" || message === null) {
+          throw new TypeError(
+            `MessageQueue.writable: chunks must be Uint8Array or { data, priority }, got ${
+              describe(message)
+            }`,
+          );
+        }
+        return this.send(message.data, { priority: message.priority });
+      },
     });
   }
 
   /**
    * Closes this process's descriptor; pending waits fail with
-   * `BadResource`. Messages stay in the queue. Also unlinks the name when
-   * opened with `unlinkOnClose`. Idempotent.
+   * `BadResource`. Messages stay in the queue. Removes the name when this
+   * handle created the queue with `unlinkOnClose` (and the name still refers
+   * to it). Idempotent.
    */
   close(): void {
     if (this.#handle.closed) return;
-    this.#handle.close();
-    if (this.#unlinkOnClose) {
-      libc().mq_unlink!(posixName(this.name, "MessageQueue.close()"));
-      this.#forgetExit?.();
+    try {
+      this.#handle.close();
+    } finally {
+      this.#lifecycle.close("MessageQueue.close()");
     }
   }
 
   /**
-   * Removes this queue's name (see {@linkcode MessageQueue.unlink}).
+   * Removes this queue's name if it still refers to this queue; messages
+   * stay for processes that have it open until the last one closes it.
    *
-   * @throws {Deno.errors.NotFound} If the name is already gone.
+   * @throws {Deno.errors.NotFound} If the name is gone or names another queue.
    */
   unlink(): void {
-    MessageQueue.unlink(this.name);
-    this.#forgetExit?.();
+    this.#lifecycle.unlink("MessageQueue.unlink()");
   }
 
   /** Same as {@linkcode MessageQueue.close}. */
@@ -557,13 +571,128 @@ export class MessageQueue implements Disposable {
   }
 }
 
+function attributesOf(
+  fd: number,
+  call: string,
+  label: string,
+): MessageQueueAttributes {
+  const attr = new Uint8Array(C.SIZEOF_MQ_ATTR);
+  if (libc().mq_getattr!(fd, attr) === -1) {
+    throw lastError(call, `cannot read the attributes of ${label}`);
+  }
+  const v = new DataView(attr.buffer);
+  return {
+    maxMessages: Number(v.getBigInt64(8, true)),
+    messageSize: Number(v.getBigInt64(16, true)),
+    currentMessages: Number(v.getBigInt64(24, true)),
+  };
+}
+
+function open(
+  name: string,
+  o: MessageQueueOpenOptions,
+  how: "create" | "open" | "open-or-create",
+  call: string,
+): MessageQueue {
+  const cname = checkName(name, call, "mq");
+  const lib = libc();
+  if (!IS_LINUX || !lib.mq_open) notSupported(call);
+  const readOpt = checkBoolean(o.read, "read", call);
+  const writeOpt = checkBoolean(o.write, "write", call);
+  const read = readOpt ?? writeOpt !== true;
+  const write = writeOpt ?? readOpt !== true;
+  if (!read && !write) {
+    throw new TypeError(`${call}: at least one of read and write must be true`);
+  }
+  const mode = checkMode(o.mode, call) ?? 0o600;
+  checkBoolean(o.unlinkOnClose, "unlinkOnClose", call);
+  checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
+  const maxMessages = o.maxMessages === undefined
+    ? limit("msg_default") ?? 10
+    : checkSize(o.maxMessages, "maxMessages", call);
+  const messageSize = o.messageSize === undefined
+    ? limit("msgsize_default") ?? 8192
+    : checkSize(o.messageSize, "messageSize", call);
+  const label = `message queue ${JSON.stringify(name)}`;
+  const access = read && write ? C.O_RDWR : read ? C.O_RDONLY : C.O_WRONLY;
+  const flags = access | C.O_NONBLOCK | C.O_CLOEXEC;
+  let fd = -1;
+  let created = false;
+  for (let attempt = 0; fd === -1; attempt++) {
+    if (how !== "open") {
+      const attr = new BigInt64Array(C.SIZEOF_MQ_ATTR / 8);
+      attr[1] = BigInt(maxMessages);
+      attr[2] = BigInt(messageSize);
+      fd = lib.mq_open(
+        cname,
+        flags | C.O_CREAT | C.O_EXCL,
+        mode,
+        Deno.UnsafePointer.of(attr),
+      );
+      void attr;
+      if (fd !== -1) {
+        created = true;
+        break;
+      }
+      const code = errno();
+      if (how === "create" || code !== E.EEXIST || attempt > 100) {
+        throw openError(
+          code,
+          call,
+          `cannot create ${label}`,
+          maxMessages,
+          messageSize,
+        );
+      }
+    }
+    fd = lib.mq_open(cname, flags, 0, null);
+    if (fd === -1) {
+      const code = errno();
+      if (how === "open" || code !== E.ENOENT) {
+        throw openError(
+          code,
+          call,
+          `cannot open ${label}`,
+          maxMessages,
+          messageSize,
+        );
+      }
+    }
+  }
+  let handle: FdHandle | undefined;
+  try {
+    // mq_open applied the umask; the mode asked for is applied exactly.
+    if (created && lib.fchmod(fd, mode) === -1) {
+      throw lastError(call, `cannot set the mode of ${label}`);
+    }
+    const info = fstat(fd, call, label);
+    const size = attributesOf(fd, call, label).messageSize;
+    handle = new FdHandle(fd, label);
+    const lifecycle = new Lifecycle(
+      label,
+      place(name, cname),
+      { dev: info.dev, ino: info.ino },
+      created,
+      { unlinkOnClose: o.unlinkOnClose, unlinkOnExit: o.unlinkOnExit },
+    );
+    return newQueue(handle, name, read, write, size, lifecycle);
+  } catch (error) {
+    if (handle) handle.close();
+    else closeFd(fd);
+    if (created) lib.mq_unlink!(cname);
+    throw error;
+  }
+}
+
 /** mq_open errors, with the limit file named when a size is over a limit. */
 function openError(
   code: number,
+  call: string,
   action: string,
   maxMessages: number,
   messageSize: number,
 ): Error {
+  const cause = osError(code, call, action);
   if (code === E.EINVAL) {
     const msgMax = limit("msg_max");
     const sizeMax = limit("msgsize_max");
@@ -579,26 +708,59 @@ function openError(
       );
     }
     if (over.length) {
-      return new RangeError(`${action}: ${over.join("; ")}`, {
-        cause: osError(code, action),
+      return new RangeError(`${call}: ${action}: ${over.join("; ")}`, {
+        cause,
       });
     }
   }
   if (code === E.ENOSPC) {
     return new RangeError(
-      `${action}: the system limit on queues is reached (${LIMITS}/queues_max is ${
+      `${call}: ${action}: the system limit on queues is reached (${LIMITS}/queues_max is ${
         limit("queues_max")
       })`,
-      {
-        cause: osError(code, action),
-      },
+      { cause },
     );
   }
   if (code === E.EMFILE) {
     return osError(
       code,
+      call,
       `${action} (per-process fd limit, or the per-user RLIMIT_MSGQUEUE byte limit)`,
     );
   }
-  return osError(code, action);
+  return cause;
+}
+
+/**
+ * Removes a message queue by name, whoever created it: what `mq_unlink`
+ * does. Messages stay for processes that have it open until the last one
+ * closes it. To remove only the queue a handle created, use that handle's
+ * `unlink()` (it checks identity first).
+ *
+ * @param name The POSIX name.
+ * @throws {Deno.errors.NotFound} If it does not exist.
+ * @throws {Deno.errors.NotSupported} On systems without POSIX message queues.
+ *
+ * @example Clean up after a crashed run
+ * ```ts
+ * import { MessageQueue, unlinkMessageQueue } from "@posix/ipc/mq";
+ * import { assertThrows } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * MessageQueue.create(name, { maxMessages: 1, messageSize: 8 }).close();
+ * unlinkMessageQueue(name);
+ * assertThrows(() => MessageQueue.open(name), Deno.errors.NotFound);
+ * ```
+ */
+export function unlinkMessageQueue(name: string): void {
+  const call = "unlinkMessageQueue()";
+  const cname = checkName(name, call, "mq");
+  const lib = libc();
+  if (!IS_LINUX || !lib.mq_unlink) notSupported(call);
+  if (lib.mq_unlink(cname) === -1) {
+    throw lastError(
+      call,
+      `cannot remove message queue ${JSON.stringify(name)}`,
+    );
+  }
 }

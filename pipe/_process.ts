@@ -1,25 +1,70 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
-// Internal: posix_spawnp with an fd plan, environment building, and waiting
-// for a child's exit through a pidfd (Linux ≥ 5.3) or WNOHANG polling.
+// Internal: posix_spawnp with an fd plan, the environment, and waiting for a
+// child's exit through the engine (a pidfd on Linux ≥ 5.3, else waitpid
+// polled on the engine's backoff schedule).
 
+import {
+  checkBoolean,
+  checkMode,
+  checkPath,
+  CHILD_FD_MAX,
+  cString,
+  describe,
+} from "../_check/mod.ts";
 import { C, E, IS_LINUX, SIGNALS } from "../_ffi/constants.ts";
-import { cString, describe, toPath } from "../_ffi/cstring.ts";
-import { osError } from "../_ffi/errno.ts";
+import { lastError, osError } from "../_ffi/errors.ts";
 import {
   closeFd,
   dupCloseOnExec,
-  isNonBlocking,
+  fstat,
   isOpenFd,
   setNonBlocking,
   statPath,
+  statusFlags,
 } from "../_ffi/fd.ts";
-import { HAND_OVER, type HandOver, isHandOver } from "../_ffi/handle.ts";
 import { errno, libc } from "../_ffi/libc.ts";
-import { waitFd } from "../_ffi/poll.ts";
-import { signalName, signalNumber } from "../_ffi/signals.ts";
+import { checkSignal, signalName } from "../_check/signals.ts";
+import { pollSource, retry, type Source } from "../_wait/engine.ts";
+import {
+  FdHandle,
+  handleOfFd,
+  type HandOver,
+  handOverOf,
+} from "../_wait/fd_handle.ts";
+import { Owner } from "../_wait/engine.ts";
+import { pidfdOpen } from "../_wait/process.ts";
 
 /**
- * What a child's stdio or extra fd is connected to.
+ * A file given to a child as stdio or an extra fd, opened by `spawn()` (in
+ * this process, so an error names the file): for writing (created if
+ * missing, truncated unless `append`), or for reading as stdin.
+ *
+ * @example A child's stderr appended to a log file
+ * ```ts
+ * import { type FileTarget, spawn } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * const log: FileTarget = { path: `${dir}/app.log`, append: true };
+ * await spawn("sh", { args: ["-c", "echo oops >&2"], stderr: log }).status;
+ * await spawn("sh", { args: ["-c", "echo again >&2"], stderr: log }).status;
+ * assertEquals(Deno.readTextFileSync(`${dir}/app.log`), "oops\nagain\n");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export interface FileTarget {
+  /** The file. Relative paths are relative to this process's working directory. */
+  path: string | URL;
+  /** Append instead of truncating (output only). Default false. */
+  append?: boolean;
+  /** Permission bits of a file created for output. Default `0o666` minus the umask. */
+  mode?: number;
+}
+
+/**
+ * What a child's stdio or extra fd is connected to: a handle of this package
+ * (pipe end, socket, listener, shared memory, …), any object with an `fd`, a
+ * raw fd number, or a file.
  *
  * @example A raw fd or a handle
  * ```ts
@@ -31,10 +76,10 @@ import { signalName, signalNumber } from "../_ffi/signals.ts";
  * reader.close();
  * ```
  */
-export type FdSource = number | { readonly fd: number };
+export type FdSource = number | { readonly fd: number } | FileTarget;
 
 /**
- * A stdio setting of `spawn()`.
+ * A stdio setting of `spawn()` and `pipeline()`.
  *
  * @example Discard a child's output
  * ```ts
@@ -71,9 +116,53 @@ export interface ChildStatus {
   signal: Deno.Signal | null;
 }
 
+/**
+ * A child's stdout or stderr: a byte stream with the convenience readers of
+ * Deno's subprocess streams.
+ *
+ * @example Read a child's output as text or JSON
+ * ```ts
+ * import { spawn, type SubprocessReadable } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: SubprocessReadable = spawn("echo", { args: ['{"ok":true}'], stdout: "piped" }).stdout;
+ * assertEquals(await out.json(), { ok: true });
+ * ```
+ */
+export interface SubprocessReadable
+  extends ReadableStream<Uint8Array<ArrayBuffer>> {
+  /** Everything, as bytes. */
+  bytes(): Promise<Uint8Array<ArrayBuffer>>;
+  /** Everything, as an `ArrayBuffer`. */
+  arrayBuffer(): Promise<ArrayBuffer>;
+  /** Everything, decoded as UTF-8. */
+  text(): Promise<string>;
+  /** Everything, parsed as JSON. */
+  json(): Promise<unknown>;
+}
+
+/** Gives a child's output stream the readers of Deno's subprocess streams. */
+export function subprocessReadable(
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
+): SubprocessReadable {
+  const arrayBuffer = () => new Response(stream).arrayBuffer();
+  return Object.assign(stream, {
+    arrayBuffer,
+    bytes: async () => new Uint8Array(await arrayBuffer()),
+    text: () => new Response(stream).text(),
+    json: () => new Response(stream).json() as Promise<unknown>,
+  });
+}
+
 /** One planned descriptor of the child. */
 export type FdPlan =
-  | { kind: "dup"; source: number; handOver: HandOver | null }
+  | {
+    kind: "dup";
+    source: number;
+    /** Closed by the plan after the spawn (a file it opened). */
+    owned: boolean;
+    handOver: HandOver | null;
+  }
   | { kind: "null" };
 
 /** Everything posix_spawnp needs, validated. */
@@ -84,37 +173,102 @@ export interface SpawnPlan {
   env: Record<string, string> | undefined;
   clearEnv: boolean;
   fds: Map<number, FdPlan>;
+  /** Extra variables set last (LISTEN_FDS, LISTEN_FDNAMES). */
+  extraEnv: Record<string, string>;
+  /** POSIX_SPAWN_SETPGROUP: 0 for a new group led by the child. */
+  processGroup: number | undefined;
+  /** POSIX_SPAWN_SETSID. */
+  newSession: boolean;
+  /** Run through `sh` to set LISTEN_PID to the child's own pid. */
+  listenPid: boolean;
 }
 
-/** Validates an fd source (a raw fd number or a handle). */
-export function fdSource(value: unknown, what: string): FdPlan {
+function isFileTarget(value: object): value is FileTarget {
+  return "path" in value && !("fd" in value);
+}
+
+/** Opens a file target in this process (close-on-exec; the plan closes it). */
+function openTarget(
+  target: FileTarget,
+  forInput: boolean,
+  what: string,
+  call: string,
+): number {
+  const path = checkPath(target.path, call, `${what} path`);
+  const append = checkBoolean(target.append, `${what}.append`, call) ?? false;
+  const mode = checkMode(target.mode, call) ?? 0o666;
+  const flags = forInput
+    ? C.O_RDONLY
+    : C.O_WRONLY | C.O_CREAT | (append ? C.O_APPEND : C.O_TRUNC);
+  const fd = libc().open(
+    cString(path, call, "path"),
+    flags | C.O_CLOEXEC | C.O_NOCTTY,
+    mode,
+  );
+  if (fd === -1) {
+    throw lastError(
+      call,
+      `cannot open ${JSON.stringify(path)} for the child's ${what}`,
+    );
+  }
+  return fd;
+}
+
+/** Validates an fd source (a raw fd number, a handle, or a file). */
+export function fdSource(
+  value: unknown,
+  what: string,
+  call: string,
+  forInput: boolean,
+): FdPlan {
   if (typeof value === "number") {
     if (!Number.isInteger(value) || value < 0) {
       throw new TypeError(
-        `${what} must be a non-negative integer fd, got ${describe(value)}`,
+        `${call}: ${what} must be a non-negative integer fd, got ${
+          describe(value)
+        }`,
       );
     }
     if (!isOpenFd(value)) {
-      throw new Deno.errors.BadResource(`${what}: fd ${value} is not open`);
+      throw new Deno.errors.BadResource(
+        `${call}: ${what}: fd ${value} is not open`,
+      );
     }
-    return { kind: "dup", source: value, handOver: null };
+    return { kind: "dup", source: value, owned: false, handOver: null };
   }
-  if (typeof value === "object" && value !== null && "fd" in value) {
-    const fd = (value as { fd: unknown }).fd;
-    if (typeof fd !== "number" || !Number.isInteger(fd)) {
-      throw new TypeError(`${what}: the handle's fd is ${describe(fd)}`);
+  if (typeof value === "object" && value !== null) {
+    if (isFileTarget(value)) {
+      return {
+        kind: "dup",
+        source: openTarget(value, forInput, what, call),
+        owned: true,
+        handOver: null,
+      };
     }
-    if (fd < 0 || !isOpenFd(fd)) {
-      throw new Deno.errors.BadResource(`${what}: the handle is closed`);
+    if ("fd" in value) {
+      const fd = (value as { fd: unknown }).fd;
+      if (typeof fd !== "number" || !Number.isInteger(fd)) {
+        throw new TypeError(
+          `${call}: ${what}: the handle's fd is ${describe(fd)}`,
+        );
+      }
+      if (fd < 0 || !isOpenFd(fd)) {
+        throw new Deno.errors.BadResource(
+          `${call}: ${what}: the handle is closed`,
+        );
+      }
+      const handOver = handOverOf(value) ?? null;
+      handOver?.check(call);
+      return { kind: "dup", source: fd, owned: false, handOver };
     }
-    return {
-      kind: "dup",
-      source: fd,
-      handOver: isHandOver(value) ? value : null,
-    };
+    if (value.constructor?.name === "FsFile") {
+      throw new TypeError(
+        `${call}: ${what} cannot be a Deno.FsFile (Deno does not expose its fd); pass { path } instead`,
+      );
+    }
   }
   throw new TypeError(
-    `${what} must be an fd number or a handle with an fd, got ${
+    `${call}: ${what} must be "piped", "inherit", "null", an fd number, a handle with an fd, or { path }, got ${
       describe(value)
     }`,
   );
@@ -131,15 +285,28 @@ export function stdioOption(
   if (value === "null") return { kind: "null" };
   if (typeof value === "string") {
     throw new TypeError(
-      `${call}: ${name} must be "piped", "inherit", "null", an fd number or a handle, got ${
+      `${call}: ${name} must be "piped", "inherit", "null", an fd number, a handle or { path }, got ${
         describe(value)
       }`,
     );
   }
-  return fdSource(value, `${call}: ${name}`);
+  return fdSource(value, name, call, name === "stdin");
 }
 
-/** Validates the command, args, cwd and env options. */
+/** Validates an extra-fd key. */
+export function childFd(key: string, call: string): number {
+  const target = Number(key);
+  if (!Number.isInteger(target) || target < 3 || target > CHILD_FD_MAX) {
+    throw new RangeError(
+      `${call}: fds keys must be integers from 3 to ${CHILD_FD_MAX}, got ${
+        JSON.stringify(key)
+      }`,
+    );
+  }
+  return target;
+}
+
+/** Validates the command, args, cwd, env and group options. */
 export function basePlan(
   command: unknown,
   options: {
@@ -147,6 +314,8 @@ export function basePlan(
     cwd?: unknown;
     env?: unknown;
     clearEnv?: unknown;
+    processGroup?: unknown;
+    newSession?: unknown;
   },
   call: string,
 ): SpawnPlan {
@@ -157,14 +326,14 @@ export function basePlan(
       }`,
     );
   }
-  const cmd = toPath(command, call);
+  const cmd = checkPath(command, call, "command");
   const args = options.args ?? [];
   if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) {
     throw new TypeError(`${call}: args must be an array of strings`);
   }
   const cwd = options.cwd === undefined
     ? undefined
-    : toPath(options.cwd, `${call}: cwd`);
+    : checkPath(options.cwd, call, "cwd");
   const env = options.env;
   if (env !== undefined) {
     if (typeof env !== "object" || env === null || Array.isArray(env)) {
@@ -182,16 +351,42 @@ export function basePlan(
       }
     }
   }
-  if (options.clearEnv !== undefined && typeof options.clearEnv !== "boolean") {
-    throw new TypeError(`${call}: clearEnv must be a boolean`);
+  const clearEnv = checkBoolean(options.clearEnv, "clearEnv", call) ?? false;
+  const group = options.processGroup;
+  let processGroup: number | undefined;
+  if (group === true) processGroup = 0;
+  else if (typeof group === "number") {
+    if (!Number.isInteger(group) || group <= 0) {
+      throw new RangeError(
+        `${call}: processGroup must be true or a process group id (> 0), got ${group}`,
+      );
+    }
+    processGroup = group;
+  } else if (group !== undefined && group !== false) {
+    throw new TypeError(
+      `${call}: processGroup must be a boolean or a group id, got ${
+        describe(group)
+      }`,
+    );
+  }
+  const newSession = checkBoolean(options.newSession, "newSession", call) ??
+    false;
+  if (newSession && processGroup !== undefined) {
+    throw new TypeError(
+      `${call}: newSession and processGroup exclude each other (a new session is a new group)`,
+    );
   }
   return {
     command: cmd,
     args: args as string[],
     cwd,
     env: env as Record<string, string> | undefined,
-    clearEnv: options.clearEnv === true,
+    clearEnv,
     fds: new Map(),
+    extraEnv: {},
+    processGroup,
+    newSession,
+    listenPid: false,
   };
 }
 
@@ -212,8 +407,8 @@ function currentEnviron(): string[] {
 }
 
 /** A NULL-terminated `char *[]` and the C strings it points to (kept alive). */
-function cStringArray(values: string[], what: string) {
-  const strings = values.map((v, i) => cString(v, `${what} ${i}`));
+function cStringArray(values: string[], call: string, what: string) {
+  const strings = values.map((v, i) => cString(v, call, `${what} ${i}`));
   const array = new BigUint64Array(strings.length + 1);
   strings.forEach((s, i) => {
     array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)));
@@ -241,9 +436,70 @@ function signalSets(): [Uint8Array, Uint8Array] {
 }
 
 /**
+ * A descriptor for the child that is blocking, as programs expect, without
+ * changing this process's own. A pipe or FIFO end gets a fresh open file
+ * description (reopened through /proc/self/fd), so its O_NONBLOCK is the
+ * child's alone. A socket's description cannot be duplicated: it is made
+ * blocking when this process is done with it (handed over) or when it is one
+ * of this package's sockets (they never depend on O_NONBLOCK). Returns the fd
+ * to dup2 and whether it is a new one to close.
+ */
+function blockingCopy(
+  source: FdPlan & { kind: "dup" },
+  call: string,
+  restore: number[],
+): { fd: number; fresh: boolean } {
+  const fd = source.source;
+  const flags = statusFlags(fd, call);
+  if ((flags & C.O_NONBLOCK) === 0) return { fd, fresh: false };
+  const kind = fstat(fd, call).kind;
+  if (kind === "fifo" && IS_LINUX) {
+    const copy = libc().open(
+      cString(`/proc/self/fd/${fd}`),
+      (flags & 3) | C.O_NONBLOCK | C.O_CLOEXEC,
+      0,
+    );
+    if (copy !== -1) {
+      setNonBlocking(copy, false, call);
+      return { fd: copy, fresh: true };
+    }
+  }
+  if (
+    (kind === "fifo" && source.handOver) ||
+    (kind === "socket" && (source.handOver || handleOfFd(fd)))
+  ) {
+    setNonBlocking(fd, false, call);
+    if (source.handOver) restore.push(fd); // given back if the spawn fails
+  }
+  return { fd, fresh: false };
+}
+
+/** Where `command` is found in PATH (as execvp looks), or null. */
+export function findProgram(
+  command: string,
+  env: Record<string, string> | undefined,
+  clearEnv: boolean,
+): string | null {
+  const lib = libc();
+  const executable = (path: string) =>
+    lib.access(cString(path), 1 /* X_OK */) === 0 &&
+    statPath(path, "spawn()")?.kind === "file";
+  if (command.includes("/")) return executable(command) ? command : null;
+  const path = env?.["PATH"] ??
+    (clearEnv ? undefined : Deno.env.get("PATH")) ??
+    "/usr/local/bin:/usr/bin:/bin";
+  for (const dir of path.split(":")) {
+    const candidate = `${dir || "."}/${command}`;
+    if (executable(candidate)) return candidate;
+  }
+  return null;
+}
+
+/**
  * Starts `plan` with posix_spawnp. Children get default dispositions for every
- * signal and an empty signal mask, and only the fds of the plan (plus 0–2 when
- * inherited). Handles stay with the caller: see {@linkcode handOver}.
+ * signal, an empty signal mask, blocking descriptors, and only the fds of the
+ * plan (plus 0–2 when inherited). Handles stay with the caller: see
+ * {@linkcode handOver}.
  *
  * @returns The child's pid.
  */
@@ -254,17 +510,16 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
   // mapping's source; everything else the child would inherit is closed.
   const floor = Math.max(2, ...targets) + 1;
   const temps: number[] = [];
-  const restoreNonBlocking: number[] = [];
+  const restore: number[] = [];
   const fa = new Uint8Array(C.SIZEOF_SPAWN_FILE_ACTIONS);
   const attr = new Uint8Array(C.SIZEOF_SPAWNATTR);
   lib.posix_spawn_file_actions_init(fa);
   lib.posix_spawnattr_init(attr);
-  const keep: Uint8Array[] = [];
+  const keep: unknown[] = [];
+  let started = false;
   try {
     const devNull = cString("/dev/null");
     keep.push(devNull);
-    // Duplicate every source above all targets first, so that one dup2 never
-    // clobbers another mapping's source; dup2 then clears close-on-exec.
     for (const [target, source] of plan.fds) {
       if (source.kind === "null") {
         const flags = target === 0 ? C.O_RDONLY : C.O_WRONLY;
@@ -274,13 +529,11 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
         );
         continue;
       }
-      const temp = dupCloseOnExec(source.source, floor);
+      const { fd, fresh } = blockingCopy(source, call, restore);
+      if (fresh) temps.push(fd);
+      const temp = dupCloseOnExec(fd, call, floor);
       temps.push(temp);
-      // Children expect blocking descriptors; our ends are O_NONBLOCK.
-      if (source.handOver && isNonBlocking(temp)) {
-        setNonBlocking(temp, false);
-        restoreNonBlocking.push(temp);
-      }
+      // dup2 clears close-on-exec on the child's copy.
       check0(lib.posix_spawn_file_actions_adddup2(fa, temp, target), call);
     }
     // Close what is neither stdio nor mapped, even fds that some other code
@@ -299,26 +552,48 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
           `${call}: cwd needs posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29)`,
         );
       }
-      const cwd = cString(plan.cwd, "cwd");
+      const cwd = cString(plan.cwd, call, "cwd");
       keep.push(cwd);
       check0(lib.posix_spawn_file_actions_addchdir_np(fa, cwd), call);
     }
     const [sigdef, sigmask] = signalSets();
     check0(lib.posix_spawnattr_setsigdefault(attr, sigdef), call);
     check0(lib.posix_spawnattr_setsigmask(attr, sigmask), call);
-    check0(
-      lib.posix_spawnattr_setflags(
-        attr,
-        C.POSIX_SPAWN_SETSIGDEF | C.POSIX_SPAWN_SETSIGMASK |
-          C.POSIX_SPAWN_CLOEXEC_DEFAULT,
-      ),
-      call,
-    );
+    let flags = C.POSIX_SPAWN_SETSIGDEF | C.POSIX_SPAWN_SETSIGMASK |
+      C.POSIX_SPAWN_CLOEXEC_DEFAULT;
+    if (plan.processGroup !== undefined) {
+      flags |= C.POSIX_SPAWN_SETPGROUP;
+      check0(lib.posix_spawnattr_setpgroup(attr, plan.processGroup), call);
+    }
+    if (plan.newSession) flags |= C.POSIX_SPAWN_SETSID;
+    check0(lib.posix_spawnattr_setflags(attr, flags), call);
 
-    const argv = cStringArray([plan.command, ...plan.args], "argument");
+    let file = plan.command;
+    let argv = [plan.command, ...plan.args];
+    if (plan.listenPid) {
+      // LISTEN_PID must be the child's pid, known only in the child: a shell
+      // sets it and then becomes the program (exec keeps the pid).
+      if (!findProgram(plan.command, plan.env, plan.clearEnv)) {
+        throw osError(
+          E.ENOENT,
+          call,
+          `cannot spawn ${JSON.stringify(plan.command)}`,
+        );
+      }
+      file = "/bin/sh";
+      argv = [
+        "sh",
+        "-c",
+        'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"',
+        plan.command,
+        ...plan.args,
+      ];
+    }
+    const argvArray = cStringArray(argv, call, "argument");
+    keep.push(argvArray);
     let envp: Deno.PointerValue;
-    let envKeep: unknown;
-    if (plan.env === undefined && !plan.clearEnv) {
+    const extra = Object.entries(plan.extraEnv);
+    if (plan.env === undefined && !plan.clearEnv && extra.length === 0) {
       const address = lib.dlsym(null, cString("environ"));
       envp = address ? new Deno.UnsafePointerView(address).getPointer() : null;
     } else {
@@ -330,65 +605,63 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
         }
       }
       for (const [k, v] of Object.entries(plan.env ?? {})) merged.set(k, v);
+      for (const [k, v] of extra) merged.set(k, v);
       const envArray = cStringArray(
         [...merged].map(([k, v]) => `${k}=${v}`),
+        call,
         "environment entry",
       );
-      envKeep = envArray;
+      keep.push(envArray);
       envp = Deno.UnsafePointer.of(envArray.array);
     }
-    const file = cString(plan.command, "command");
     const pidOut = new Int32Array(1);
-    const rc = lib.posix_spawnp(pidOut, file, fa, attr, argv.array, envp);
-    void envKeep;
-    void argv.strings;
-    if (rc !== 0) throw spawnError(rc, plan);
-    restoreNonBlocking.length = 0;
+    const rc = lib.posix_spawnp(
+      pidOut,
+      cString(file, call, "command"),
+      fa,
+      attr,
+      argvArray.array,
+      envp,
+    );
+    if (rc !== 0) throw spawnError(rc, plan, call);
+    started = true;
     return pidOut[0]!;
   } finally {
-    for (const fd of restoreNonBlocking) setNonBlocking(fd, true);
+    if (!started) { for (const fd of restore) setNonBlocking(fd, true, call); }
     for (const fd of temps) closeFd(fd);
+    for (const source of plan.fds.values()) {
+      if (source.kind === "dup" && source.owned) closeFd(source.source);
+    }
     lib.posix_spawn_file_actions_destroy(fa);
     lib.posix_spawnattr_destroy(attr);
     void keep;
   }
 }
 
-/** Gives up this process's copies of the handles a started plan handed over. */
-export function handOver(plan: SpawnPlan): void {
-  const done = new Set<HandOver>();
-  for (const source of plan.fds.values()) {
-    if (
-      source.kind === "dup" && source.handOver && !done.has(source.handOver)
-    ) {
-      done.add(source.handOver);
-      source.handOver[HAND_OVER]();
+/** The distinct hand-overs of plans, each once (one stderr for every stage). */
+export function handOvers(plans: readonly SpawnPlan[]): HandOver[] {
+  const out = new Set<HandOver>();
+  for (const plan of plans) {
+    for (const source of plan.fds.values()) {
+      if (source.kind === "dup" && source.handOver) out.add(source.handOver);
     }
   }
-}
-
-/** Restores O_NONBLOCK on handed-over sources after a failed start. */
-export function keepNonBlocking(plan: SpawnPlan): void {
-  for (const source of plan.fds.values()) {
-    if (source.kind === "dup" && source.handOver && source.handOver.fd >= 0) {
-      setNonBlocking(source.handOver.fd, true);
-    }
-  }
+  return [...out];
 }
 
 function check0(rc: number, call: string): void {
-  if (rc !== 0) throw osError(rc, `${call}: cannot prepare the child`);
+  if (rc !== 0) throw osError(rc, call, "cannot prepare the child");
 }
 
-function spawnError(code: number, plan: SpawnPlan): Error {
-  const what = `Cannot spawn ${JSON.stringify(plan.command)}`;
+function spawnError(code: number, plan: SpawnPlan, call: string): Error {
+  const what = `cannot spawn ${JSON.stringify(plan.command)}`;
   if (
     code === E.ENOENT && plan.cwd !== undefined &&
-    statPath(cString(plan.cwd), what) === null
+    statPath(plan.cwd, call) === null
   ) {
-    return osError(code, `${what}: the working directory "${plan.cwd}"`);
+    return osError(code, call, `${what}: no working directory "${plan.cwd}"`);
   }
-  return osError(code, what);
+  return osError(code, call, what);
 }
 
 /** Decodes a `waitpid` status. */
@@ -401,20 +674,22 @@ export function decodeStatus(wstatus: number): ChildStatus {
   return { success: false, code: 128 + termsig, signal: signalName(termsig) };
 }
 
-/** A started child: its pid, its pidfd (Linux) and its exit status. */
+/** A started child: its pid, its exit watch and its exit status. */
 export class Child {
   readonly pid: number;
+  /** The process group it leads, when it was started in a new one. */
+  readonly pgid: number | null;
   readonly status: Promise<ChildStatus>;
-  #pidfd = -1;
+  #pidfd: FdHandle | null = null;
+  #owner: Owner;
   #exited = false;
 
-  constructor(pid: number) {
+  constructor(pid: number, leadsGroup: boolean) {
     this.pid = pid;
-    const lib = libc();
-    if (IS_LINUX && lib.sys_pidfd_open) {
-      const r = Number(lib.sys_pidfd_open(BigInt(C.SYS_pidfd_open), pid, 0));
-      if (r >= 0) this.#pidfd = r;
-    }
+    this.pgid = leadsGroup ? pid : null;
+    this.#owner = new Owner(`child process ${pid}`);
+    const fd = pidfdOpen(pid);
+    if (fd >= 0) this.#pidfd = new FdHandle(fd, `child process ${pid}`);
     this.status = this.#wait();
   }
 
@@ -422,52 +697,69 @@ export class Child {
     return this.#exited;
   }
 
-  async #wait(): Promise<ChildStatus> {
-    const lib = libc();
+  /** Lets (or stops letting) the wait for this child keep the process alive. */
+  setRef(ref: boolean): void {
+    this.#owner.setRef(ref);
+    this.#pidfd?.setRef(ref);
+  }
+
+  #reap(): ChildStatus | undefined {
     const buf = new Int32Array(1);
-    let delay = 1;
+    const r = libc().waitpid(this.pid, buf, C.WNOHANG);
+    if (r === this.pid) return decodeStatus(buf[0]!);
+    if (r === -1 && errno() !== E.EINTR) {
+      // ECHILD: reaped elsewhere (SIGCHLD ignored); the status is unknown.
+      return { success: false, code: -1, signal: null };
+    }
+    return undefined;
+  }
+
+  async #wait(): Promise<ChildStatus> {
+    const call = "ChildProcess.status";
+    const source: Source = this.#pidfd
+      ? this.#pidfd.source(C.POLLIN)
+      : pollSource(() => true);
+    const owner = this.#pidfd?.owner ?? this.#owner;
     try {
-      for (;;) {
-        const r = lib.waitpid(this.pid, buf, C.WNOHANG);
-        if (r === this.pid) return decodeStatus(buf[0]!);
-        if (r === -1 && errno() !== E.EINTR) {
-          // ECHILD: reaped elsewhere (SIGCHLD ignored); the status is unknown.
-          return { success: false, code: -1, signal: null };
-        }
-        if (this.#pidfd >= 0) {
-          await waitFd(this.#pidfd, C.POLLIN);
-        } else {
-          await new Promise((resolve) => setTimeout(resolve, delay));
-          delay = Math.min(delay * 2, 50);
-        }
-      }
+      return await retry(
+        owner,
+        call,
+        "is still running",
+        [source],
+        { deadline: Infinity, timeout: undefined, signal: undefined },
+        () => this.#reap(),
+      );
     } finally {
       this.#exited = true;
-      closeFd(this.#pidfd);
-      this.#pidfd = -1;
+      this.#pidfd?.close();
+      this.#pidfd = null;
     }
   }
 
   /**
-   * Sends a signal (pidfd_send_signal when available, so a reused pid is
-   * never hit).
+   * Sends a signal: through the pidfd when there is one (a reused pid is
+   * never hit), to the whole group with `group`.
    *
-   * @throws {TypeError} If the child has exited or the signal is unknown.
+   * @returns False when the child has already exited (nothing was sent).
+   * @throws {TypeError} If the signal is unknown, or `group` is asked of a child that leads no group.
    */
-  kill(signal: Deno.Signal | number, call: string): void {
-    const signo = signalNumber(signal, call);
-    if (this.#exited) {
+  kill(signal: Deno.Signal, call: string, group = false): boolean {
+    const signo = checkSignal(signal, call);
+    if (group && this.pgid === null) {
       throw new TypeError(
-        `${call}: child process ${this.pid} has already exited`,
+        `${call}: child process ${this.pid} was not started in its own group (spawn with processGroup: true or newSession: true)`,
       );
     }
+    if (this.#exited) return false;
     const lib = libc();
     let r: number;
-    if (this.#pidfd >= 0 && lib.sys_pidfd_send_signal) {
+    if (group) {
+      r = lib.kill(-this.pgid!, signo);
+    } else if (this.#pidfd && lib.sys_pidfd_send_signal) {
       r = Number(
         lib.sys_pidfd_send_signal(
           BigInt(C.SYS_pidfd_send_signal),
-          this.#pidfd,
+          this.#pidfd.fd,
           signo,
           null,
           0,
@@ -478,8 +770,15 @@ export class Child {
     }
     if (r === -1) {
       const code = errno();
-      if (code === E.ESRCH) return; // exited, not yet reaped
-      throw osError(code, `${call}: cannot signal process ${this.pid}`);
+      if (code === E.ESRCH) return false; // exited, not yet reaped
+      throw osError(
+        code,
+        call,
+        `cannot send ${signal} to ${
+          group ? "process group" : "process"
+        } ${this.pid}`,
+      );
     }
+    return true;
   }
 }

@@ -137,7 +137,7 @@ export function inheritedFds(): InheritedFd[] {
     if (fdFlags === -1 || (fdFlags & C.FD_CLOEXEC) !== 0) continue;
     let info;
     try {
-      info = fstat(fd);
+      info = fstat(fd, "inheritedFds()");
     } catch {
       continue; // closed meanwhile
     }

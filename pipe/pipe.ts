@@ -1,23 +1,23 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
+import { checkOptions, checkSize } from "../_check/mod.ts";
 import { C } from "../_ffi/constants.ts";
-import { check } from "../_ffi/errno.ts";
 import {
-  checkPipeSize,
   closeFd,
   inspectFd,
   makePipe,
   setCloseOnExec,
   setNonBlocking,
   setPipeSize,
+  statusFlags,
 } from "../_ffi/fd.ts";
-import { FdHandle, HAND_OVER } from "../_ffi/handle.ts";
-import { libc } from "../_ffi/libc.ts";
+import { FdHandle, fdHandOver, setHandOver } from "../_wait/fd_handle.ts";
+import type { WaitOptions } from "../_wait/options.ts";
 import { fdReadable } from "../_streams/readable.ts";
 import { fdWritable } from "../_streams/writable.ts";
-import { type IoOptions, readInto, writeFrom } from "../_streams/io.ts";
+import { readInto, writeFrom } from "../_streams/io.ts";
 
-export type { IoOptions };
+export type { WaitOptions };
 
 /**
  * Options of {@linkcode pipe}.
@@ -74,11 +74,7 @@ function adopt(fd: number, call: string, wantWrite: boolean): number {
   if (info.kind !== "fifo") {
     throw new TypeError(`${call}: fd ${fd} is a ${info.kind}, not a pipe`);
   }
-  const flags = check(
-    libc().fcntl(fd, C.F_GETFL, 0),
-    `${call}: cannot read the flags of fd ${fd}`,
-  );
-  const mode = flags & O_ACCMODE;
+  const mode = statusFlags(fd, call) & O_ACCMODE;
   if (wantWrite ? mode === C.O_RDONLY : mode === C.O_WRONLY) {
     throw new TypeError(
       `${call}: fd ${fd} is the ${
@@ -86,8 +82,8 @@ function adopt(fd: number, call: string, wantWrite: boolean): number {
       } end of its pipe`,
     );
   }
-  setCloseOnExec(fd);
-  setNonBlocking(fd, true);
+  setCloseOnExec(fd, call);
+  setNonBlocking(fd, true, call);
   return fd;
 }
 
@@ -113,7 +109,7 @@ let newWriter: (fd: number) => PipeWriter;
  */
 export class PipeReader implements Disposable {
   #handle: FdHandle;
-  #readable: ReadableStream<Uint8Array> | undefined;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
 
   static {
     newReader = (fd) => new PipeReader(fd);
@@ -121,6 +117,7 @@ export class PipeReader implements Disposable {
 
   private constructor(fd: number) {
     this.#handle = new FdHandle(fd, `pipe read end (fd ${fd})`);
+    setHandOver(this, fdHandOver(this.#handle, () => !!this.#readable));
   }
 
   /**
@@ -155,8 +152,8 @@ export class PipeReader implements Disposable {
    * readers supported). The stream owns the fd: reading to EOF or
    * cancelling closes it. Created on first access.
    */
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= fdReadable(this.#handle);
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    return this.#readable ??= fdReadable(this.#handle, "PipeReader.readable");
   }
 
   /**
@@ -165,9 +162,10 @@ export class PipeReader implements Disposable {
    * one system call and no stream machinery. Use one or the other, not both.
    *
    * @param buffer Where to put the bytes.
-   * @param options An abort signal for the wait.
+   * @param options An abort signal and a timeout for the wait.
    * @returns The number of bytes read, or null at end of stream.
-   * @throws {Deno.errors.BadResource} If the handle is closed.
+   * @throws {Deno.errors.BadResource} If the handle is (or gets) closed.
+   * @throws {Deno.errors.TimedOut} If nothing arrived within `timeout`.
    *
    * @example Read with a reused buffer
    * ```ts
@@ -183,7 +181,7 @@ export class PipeReader implements Disposable {
    * reader.close();
    * ```
    */
-  read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
+  read(buffer: Uint8Array, options?: WaitOptions): Promise<number | null> {
     return readInto(this.#handle, buffer, "PipeReader.read()", options);
   }
 
@@ -195,11 +193,6 @@ export class PipeReader implements Disposable {
   /** Same as {@linkcode PipeReader.close}. */
   [Symbol.dispose](): void {
     this.close();
-  }
-
-  /** Gives up this process's copy after `spawn()` passed it to a child. */
-  [HAND_OVER](): void {
-    this.#handle.handOver(this.#readable !== undefined);
   }
 }
 
@@ -231,6 +224,7 @@ export class PipeWriter implements Disposable {
 
   private constructor(fd: number) {
     this.#handle = new FdHandle(fd, `pipe write end (fd ${fd})`);
+    setHandOver(this, fdHandOver(this.#handle, () => !!this.#writable));
   }
 
   /**
@@ -266,7 +260,7 @@ export class PipeWriter implements Disposable {
    * EOF. Writing when no reader is left fails with `Deno.errors.BrokenPipe`.
    */
   get writable(): WritableStream<Uint8Array> {
-    return this.#writable ??= fdWritable(this.#handle);
+    return this.#writable ??= fdWritable(this.#handle, "PipeWriter.writable");
   }
 
   /**
@@ -274,7 +268,7 @@ export class PipeWriter implements Disposable {
    * under {@linkcode PipeWriter.writable}. Use one or the other, not both.
    *
    * @param data The bytes.
-   * @param options An abort signal for the waits.
+   * @param options An abort signal and a timeout for the whole write.
    * @returns The number of bytes written (all of them).
    * @throws {Deno.errors.BrokenPipe} If no reader is left.
    * @throws {TypeError} If `data` is not a Uint8Array or is detached.
@@ -290,7 +284,7 @@ export class PipeWriter implements Disposable {
    * assertEquals(await new Response(reader.readable).text(), "hi");
    * ```
    */
-  write(data: Uint8Array, options?: IoOptions): Promise<number> {
+  write(data: Uint8Array, options?: WaitOptions): Promise<number> {
     return writeFrom(this.#handle, data, "PipeWriter.write()", options);
   }
 
@@ -302,11 +296,6 @@ export class PipeWriter implements Disposable {
   /** Same as {@linkcode PipeWriter.close}. */
   [Symbol.dispose](): void {
     this.close();
-  }
-
-  /** Gives up this process's copy after `spawn()` passed it to a child. */
-  [HAND_OVER](): void {
-    this.#handle.handOver(this.#writable !== undefined);
   }
 }
 
@@ -333,13 +322,14 @@ export class PipeWriter implements Disposable {
  * assertEquals(await new Response(reader.readable).text(), "hello");
  * ```
  */
-export function pipe(options: PipeOptions = {}): Pipe {
-  const { size } = options;
-  checkPipeSize(size, "pipe()");
-  const [r, w] = makePipe(true);
+export function pipe(options?: PipeOptions): Pipe {
+  const call = "pipe()";
+  const { size } = checkOptions(options, call);
+  if (size !== undefined) checkSize(size, "size", call);
+  const [r, w] = makePipe(true, call);
   if (size !== undefined) {
     try {
-      setPipeSize(w, size, "pipe()");
+      setPipeSize(w, size, call);
     } catch (error) {
       closeFd(r);
       closeFd(w);

@@ -1,20 +1,53 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { describe } from "../_ffi/cstring.ts";
+import { checkAbortSignal, checkOptions, describe } from "../_check/mod.ts";
 import { closeFd, makePipe } from "../_ffi/fd.ts";
 import {
   basePlan,
   Child,
   type ChildStatus,
   type FdPlan,
-  handOver,
-  keepNonBlocking,
+  handOvers,
   type SpawnPlan,
   spawnPlan,
   type StdioOption,
   stdioOption,
+  type SubprocessReadable,
+  subprocessReadable,
 } from "./_process.ts";
 import { PipeReader, PipeWriter } from "./pipe.ts";
+import type { KillOptions } from "./spawn.ts";
+
+/**
+ * One stage of a {@linkcode pipeline} with options of its own; a plain
+ * `[program, ...args]` array is a stage with none.
+ *
+ * @example A stage that runs elsewhere and logs its errors
+ * ```ts
+ * import { pipeline, type PipelineStage } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * const list: PipelineStage = { command: "ls", cwd: "/", stderr: { path: `${dir}/ls.log` } };
+ * const p = pipeline([list, ["grep", "-c", "^etc$"]], { stdout: "piped" });
+ * assertEquals((await new Response(p.stdout).text()).trim(), "1");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export interface PipelineStage {
+  /** The program name or path. */
+  command: string | URL;
+  /** Arguments after the program name. */
+  args?: readonly string[];
+  /** Working directory of this stage (default: the pipeline's). */
+  cwd?: string | URL;
+  /** Variables for this stage, added to the pipeline's `env`. */
+  env?: Record<string, string>;
+  /** Start this stage from an empty environment (plus `env`). */
+  clearEnv?: boolean;
+  /** This stage's stderr (default: the pipeline's `stderr`). */
+  stderr?: StdioOption;
+}
 
 /**
  * Options of {@linkcode pipeline}.
@@ -29,16 +62,19 @@ import { PipeReader, PipeWriter } from "./pipe.ts";
  * const w = p.stdin.getWriter();
  * await w.write(new TextEncoder().encode("b\na\nb\n"));
  * await w.close();
- * assertEquals(await new Response(p.stdout).text(), "a\nb\n");
+ * assertEquals(await p.stdout.text(), "a\nb\n");
  * await p.status;
  * ```
  */
 export interface PipelineOptions {
-  /** The first stage's stdin, as in `spawn()` (default `"inherit"`). */
+  /** The first stage's stdin, as in `spawn()` (a file: `{ path }`). Default `"inherit"`. */
   stdin?: StdioOption;
-  /** The last stage's stdout, as in `spawn()` (default `"inherit"`). */
+  /** The last stage's stdout, as in `spawn()` (a file: `{ path, append? }`). Default `"inherit"`. */
   stdout?: StdioOption;
-  /** Every stage's stderr (one shared pipe when `"piped"`; default `"inherit"`). */
+  /**
+   * Every stage's stderr unless a stage sets its own: one shared pipe when
+   * `"piped"`, or one file or handle shared by all. Default `"inherit"`.
+   */
   stderr?: StdioOption;
   /** Working directory of every stage. */
   cwd?: string | URL;
@@ -46,6 +82,11 @@ export interface PipelineOptions {
   env?: Record<string, string>;
   /** Start every stage from an empty environment. */
   clearEnv?: boolean;
+  /**
+   * Run the stages as one job in a new process group (led by the first
+   * stage), as a shell does: `kill(signal, { group: true })` reaches them all.
+   */
+  processGroup?: boolean;
   /** Aborting sends SIGTERM to every stage still running. */
   signal?: AbortSignal;
 }
@@ -67,7 +108,7 @@ let newPipeline: (
  * import { assertEquals } from "@std/assert";
  *
  * const p = pipeline([["printf", "a\\nb\\nc\\n"], ["wc", "-l"]], { stdout: "piped" });
- * assertEquals((await new Response(p.stdout).text()).trim(), "3");
+ * assertEquals((await p.stdout.text()).trim(), "3");
  * assertEquals((await p.status).map((s) => s.code), [0, 0]);
  * ```
  */
@@ -76,6 +117,8 @@ export class Pipeline implements AsyncDisposable {
   #stdin: PipeWriter | null;
   #stdout: PipeReader | null;
   #stderr: PipeReader | null;
+  #stdoutStream: SubprocessReadable | undefined;
+  #stderrStream: SubprocessReadable | undefined;
   #status: Promise<ChildStatus[]>;
 
   static {
@@ -96,7 +139,7 @@ export class Pipeline implements AsyncDisposable {
     this.#stderr = stderr;
     this.#status = Promise.all(children.map((c) => c.status));
     if (signal) {
-      const onAbort = () => this.#killAll("SIGTERM");
+      const onAbort = () => this.#killAll("SIGTERM", "pipeline(): abort");
       signal.addEventListener("abort", onAbort, { once: true });
       this.#status.finally(() => signal.removeEventListener("abort", onAbort));
     }
@@ -105,6 +148,11 @@ export class Pipeline implements AsyncDisposable {
   /** The process ids of the stages, in order. */
   get pids(): number[] {
     return this.#children.map((c) => c.pid);
+  }
+
+  /** The process group of the job (started with `processGroup: true`), else null. */
+  get pgid(): number | null {
+    return this.#children[0]?.pgid ?? null;
   }
 
   /** Resolves with every stage's status, in order, when all have exited. */
@@ -118,18 +166,22 @@ export class Pipeline implements AsyncDisposable {
    * @throws {TypeError} If stdin is not `"piped"`.
    */
   get stdin(): WritableStream<Uint8Array> {
-    if (!this.#stdin) throw new TypeError("stdin is not piped");
+    if (!this.#stdin) {
+      throw new TypeError("Pipeline.stdin: stdin is not piped");
+    }
     return this.#stdin.writable;
   }
 
   /**
-   * The last stage's stdout.
+   * The last stage's stdout, with `text()`, `bytes()`, `json()`.
    *
    * @throws {TypeError} If stdout is not `"piped"`.
    */
-  get stdout(): ReadableStream<Uint8Array> {
-    if (!this.#stdout) throw new TypeError("stdout is not piped");
-    return this.#stdout.readable;
+  get stdout(): SubprocessReadable {
+    if (!this.#stdout) {
+      throw new TypeError("Pipeline.stdout: stdout is not piped");
+    }
+    return this.#stdoutStream ??= subprocessReadable(this.#stdout.readable);
   }
 
   /**
@@ -137,29 +189,40 @@ export class Pipeline implements AsyncDisposable {
    *
    * @throws {TypeError} If stderr is not `"piped"`.
    */
-  get stderr(): ReadableStream<Uint8Array> {
-    if (!this.#stderr) throw new TypeError("stderr is not piped");
-    return this.#stderr.readable;
+  get stderr(): SubprocessReadable {
+    if (!this.#stderr) {
+      throw new TypeError("Pipeline.stderr: stderr is not piped");
+    }
+    return this.#stderrStream ??= subprocessReadable(this.#stderr.readable);
   }
 
   /**
-   * Sends a signal (default `SIGTERM`) to every stage still running.
+   * Sends a signal (default `SIGTERM`) to every stage still running, or to
+   * the job's process group with `{ group: true }`.
    *
+   * @returns How many stages (or, with `group`, whether the group) got it.
    * @throws {TypeError} If the signal name is unknown.
    */
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    this.#killAll(signal);
+  kill(signal: Deno.Signal = "SIGTERM", options?: KillOptions): number {
+    const call = "Pipeline.kill()";
+    if (checkOptions(options, call).group === true) {
+      const leader = this.#children[0]!;
+      return leader.kill(signal, call, true) ? this.#children.length : 0;
+    }
+    return this.#killAll(signal, call);
   }
 
-  #killAll(signal: Deno.Signal): void {
+  #killAll(signal: Deno.Signal, call: string): number {
+    let sent = 0;
     for (const child of this.#children) {
-      if (!child.exited) child.kill(signal, "Pipeline.kill()");
+      if (child.kill(signal, call)) sent++;
     }
+    return sent;
   }
 
   /** Kills the stages still running, waits for all, and closes the stdio pipes. */
   async [Symbol.asyncDispose](): Promise<void> {
-    this.#killAll("SIGTERM");
+    this.#killAll("SIGTERM", "Pipeline[Symbol.asyncDispose]()");
     await this.#status;
     this.#stdin?.close();
     this.#stdout?.close();
@@ -174,13 +237,13 @@ export class Pipeline implements AsyncDisposable {
  * `spawn()` (default signal dispositions, so an early-exiting reader ends its
  * writer with SIGPIPE, as in a shell).
  *
- * If a stage cannot be started, the stages already started are killed and
- * the error is thrown.
+ * If a stage cannot be started, the stages already started are killed, the
+ * pipes are closed, and the error is thrown (naming the stage).
  *
- * @param commands One `[program, ...args]` array per stage.
- * @param options The outer stdio, the environment and an abort signal.
+ * @param commands One `[program, ...args]` array or {@linkcode PipelineStage} per stage.
+ * @param options The outer stdio, the environment, a process group, an abort signal.
  * @returns The running stages.
- * @throws {TypeError} If `commands` is not a non-empty array of non-empty string arrays.
+ * @throws {TypeError} If `commands` is not a non-empty array of stages.
  * @throws {Deno.errors.NotFound} If a stage's program does not exist (the message names the stage).
  *
  * @example `yes | head -n 2`: `yes` dies of SIGPIPE, as in a shell
@@ -189,106 +252,177 @@ export class Pipeline implements AsyncDisposable {
  * import { assertEquals } from "@std/assert";
  *
  * const p = pipeline([["yes"], ["head", "-n", "2"]], { stdout: "piped" });
- * assertEquals(await new Response(p.stdout).text(), "y\ny\n");
+ * assertEquals(await p.stdout.text(), "y\ny\n");
  * const [yes, head] = await p.status;
  * assertEquals(yes!.signal, "SIGPIPE");
  * assertEquals(head!.code, 0);
  * ```
+ *
+ * @example stderr of every stage to a file
+ * ```ts
+ * import { pipeline } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * const p = pipeline([["sh", "-c", "echo a >&2; echo x"], ["sh", "-c", "cat; echo b >&2"]], {
+ *   stdout: "null",
+ *   stderr: { path: `${dir}/errors.log` },
+ * });
+ * await p.status;
+ * assertEquals(Deno.readTextFileSync(`${dir}/errors.log`).split("\n").sort().join(""), "ab");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
  */
 export function pipeline(
-  commands: readonly (readonly string[])[],
-  options: PipelineOptions = {},
+  commands: readonly (readonly string[] | PipelineStage)[],
+  options?: PipelineOptions,
 ): Pipeline {
   const call = "pipeline()";
-  if (
-    !Array.isArray(commands) || commands.length === 0 ||
-    commands.some((c) =>
-      !Array.isArray(c) || c.length === 0 ||
-      c.some((a) => typeof a !== "string")
-    )
-  ) {
+  if (!Array.isArray(commands) || commands.length === 0) {
     throw new TypeError(
-      `${call}: commands must be a non-empty array of [program, ...args] string arrays, got ${
+      `${call}: commands must be a non-empty array of [program, ...args] arrays or stage objects, got ${
         describe(commands)
       }`,
     );
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `${call}: options must be an object, got ${describe(options)}`,
-    );
-  }
-  options.signal?.throwIfAborted();
-  const plans: SpawnPlan[] = commands.map((c, i) =>
-    basePlan(c[0], { ...options, args: c.slice(1) }, `${call}: stage ${i}`)
+  const o = checkOptions(options, call);
+  const signal = checkAbortSignal(o.signal, call);
+  signal?.throwIfAborted();
+  const group = o.processGroup === true;
+  const stages: { plan: SpawnPlan; stderr: unknown }[] = commands.map(
+    (c, i) => {
+      const what = `${call}: stage ${i}`;
+      if (Array.isArray(c)) {
+        if (c.length === 0 || c.some((a) => typeof a !== "string")) {
+          throw new TypeError(
+            `${what} must be a non-empty array of strings or a stage object`,
+          );
+        }
+        return {
+          plan: basePlan(c[0], {
+            ...o,
+            args: c.slice(1),
+            processGroup: undefined,
+            newSession: undefined,
+          }, what),
+          stderr: o.stderr,
+        };
+      }
+      if (typeof c !== "object" || c === null) {
+        throw new TypeError(
+          `${what} must be an array or a stage object, got ${describe(c)}`,
+        );
+      }
+      const s = c as PipelineStage;
+      return {
+        plan: basePlan(s.command, {
+          args: s.args,
+          cwd: s.cwd ?? o.cwd,
+          env: { ...(o.env ?? {}), ...(s.env ?? {}) },
+          clearEnv: s.clearEnv ?? o.clearEnv,
+        }, what),
+        stderr: "stderr" in s ? s.stderr : o.stderr,
+      };
+    },
   );
+  const plans = stages.map((s) => s.plan);
   const owned: number[] = [];
   const children: Child[] = [];
   let stdin: PipeWriter | null = null;
   let stdout: PipeReader | null = null;
   let stderr: PipeReader | null = null;
-  const outer = (value: unknown, name: string): FdPlan | "inherit" | number => {
+  const outer = (value: unknown, name: string): FdPlan | "inherit" => {
     const setting = stdioOption(value, name, call);
     if (setting !== "piped") return setting;
-    const [r, w] = makePipe(false);
-    owned.push(r, w);
+    const [r, w] = makePipe(false, call);
     if (name === "stdin") {
       stdin = PipeWriter.fromFd(w);
-      owned.splice(owned.indexOf(w), 1);
-      return r;
+      owned.push(r);
+      return { kind: "dup", source: r, owned: false, handOver: null };
     }
     const reader = PipeReader.fromFd(r);
-    owned.splice(owned.indexOf(r), 1);
     if (name === "stdout") stdout = reader;
     else stderr = reader;
-    return w;
+    owned.push(w);
+    return { kind: "dup", source: w, owned: false, handOver: null };
   };
-  const toPlan = (s: FdPlan | number): FdPlan =>
-    typeof s === "number" ? { kind: "dup", source: s, handOver: null } : s;
   let failed = true;
+  const opened: FdPlan[] = [];
   try {
-    const inSetting = outer(options.stdin, "stdin");
-    const outSetting = outer(options.stdout, "stdout");
-    const errSetting = outer(options.stderr, "stderr");
+    const inSetting = outer(o.stdin, "stdin");
+    const outSetting = outer(o.stdout, "stdout");
+    const errSetting = outer(o.stderr, "stderr");
+    for (const s of [inSetting, outSetting, errSetting]) {
+      if (s !== "inherit") opened.push(s);
+    }
     let previousRead: number | null = null;
     for (let i = 0; i < plans.length; i++) {
       const plan = plans[i]!;
+      const stageCall = `${call}: stage ${i} (${JSON.stringify(plan.command)})`;
       if (i === 0) {
-        if (inSetting !== "inherit") plan.fds.set(0, toPlan(inSetting));
+        if (inSetting !== "inherit") plan.fds.set(0, shared(inSetting));
       } else {
-        plan.fds.set(0, toPlan(previousRead!));
+        plan.fds.set(0, {
+          kind: "dup",
+          source: previousRead!,
+          owned: false,
+          handOver: null,
+        });
       }
       if (i === plans.length - 1) {
-        if (outSetting !== "inherit") plan.fds.set(1, toPlan(outSetting));
+        if (outSetting !== "inherit") plan.fds.set(1, shared(outSetting));
       } else {
-        const [r, w] = makePipe(false);
+        const [r, w] = makePipe(false, call);
         owned.push(r, w);
-        plan.fds.set(1, toPlan(w));
+        plan.fds.set(1, {
+          kind: "dup",
+          source: w,
+          owned: false,
+          handOver: null,
+        });
         previousRead = r;
       }
-      if (errSetting !== "inherit") plan.fds.set(2, toPlan(errSetting));
+      const stageErr = stages[i]!.stderr === o.stderr
+        ? errSetting
+        : stdioOption(stages[i]!.stderr, "stderr", stageCall);
+      if (stageErr === "piped") {
+        throw new TypeError(
+          `${stageCall}: a stage's own stderr cannot be "piped"; pipe the pipeline's stderr instead`,
+        );
+      }
+      if (stageErr !== "inherit") {
+        plan.fds.set(2, stageErr === errSetting ? shared(stageErr) : stageErr);
+      }
+      if (group) plan.processGroup = i === 0 ? 0 : children[0]!.pid;
       try {
-        children.push(new Child(spawnPlan(plan, `${call}: stage ${i}`)));
+        children.push(new Child(spawnPlan(plan, stageCall), group && i === 0));
       } catch (error) {
-        if (error instanceof Error) {
-          error.message = `${call}: stage ${i} (${
-            JSON.stringify(plan.command)
-          }): ${error.message}`;
+        if (error instanceof Error && !error.message.startsWith(stageCall)) {
+          error.message = `${stageCall}: ${error.message}`;
         }
         throw error;
       }
     }
-    for (const plan of plans) handOver(plan);
+    for (const handOver of handOvers(plans)) handOver.giveUp();
     failed = false;
-    return newPipeline(children, stdin, stdout, stderr, options.signal);
+    return newPipeline(children, stdin, stdout, stderr, signal);
   } finally {
     for (const fd of owned) closeFd(fd);
     if (failed) {
+      // Never throws: a stage that already exited is simply skipped.
       for (const child of children) child.kill("SIGKILL", call);
-      for (const plan of plans) keepNonBlocking(plan);
       (stdin as PipeWriter | null)?.close();
       (stdout as PipeReader | null)?.close();
       (stderr as PipeReader | null)?.close();
     }
+    // Files the outer settings opened are closed once every stage has its copy.
+    for (const s of opened) {
+      if (s.kind === "dup" && s.owned) closeFd(s.source);
+    }
   }
+}
+
+/** The same outer fd in several stages: the stages must not close it themselves. */
+function shared(setting: FdPlan): FdPlan {
+  return setting.kind === "dup" ? { ...setting, owned: false } : setting;
 }

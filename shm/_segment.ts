@@ -1,77 +1,218 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
-// Internal: creating and opening named POSIX segments as mappings.
+// Internal: named POSIX shared memory segments as mappings with a lifecycle,
+// for SharedMemory and the ShmChannel ends. Linux goes through /dev/shm
+// (atomic exclusive create with space reserved, O_NOFOLLOW opens checked with
+// fstat); elsewhere through shm_open.
 
 import { C, E } from "../_ffi/constants.ts";
-import { lastError } from "../_ffi/errno.ts";
-import { closeFd, fstat } from "../_ffi/fd.ts";
+import { lastError, osError } from "../_ffi/errors.ts";
+import { closeFd, fstat, reserveSpace } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import { Mapping } from "../_ffi/mmap.ts";
+import {
+  type Identity,
+  Lifecycle,
+  type Place,
+  type RemovalOptions,
+} from "../_object/lifecycle.ts";
+import {
+  checkObject,
+  createShmFile,
+  type Expect,
+  HAS_SHM_DIR,
+  openShmFile,
+  shmPlace,
+} from "../_object/shm_dir.ts";
+
+/** A mapped named segment and its lifecycle. */
+export interface Segment {
+  mapping: Mapping;
+  lifecycle: Lifecycle;
+}
+
+/** How to create a segment. */
+export interface SegmentSpec extends RemovalOptions {
+  size: number;
+  mode: number;
+  /** Fills in the new memory before the segment gets its name. */
+  init?: (mapping: Mapping) => void;
+}
+
+/** The label of a segment in messages: `shared memory "/jobs"`. */
+export function segmentLabel(kind: string, name: string): string {
+  return `${kind} ${JSON.stringify(name)}`;
+}
+
+function place(name: string, cname: Uint8Array): Place {
+  if (HAS_SHM_DIR) return shmPlace(name.slice(1));
+  return {
+    file: name.slice(1),
+    byName: {
+      identity() {
+        const fd = libc().shm_open(cname, C.O_RDONLY | C.O_CLOEXEC, 0);
+        if (fd === -1) return null;
+        try {
+          const info = fstat(fd, "unlink()");
+          return { dev: info.dev, ino: info.ino };
+        } finally {
+          closeFd(fd);
+        }
+      },
+      remove: () => void libc().shm_unlink(cname),
+    },
+  };
+}
 
 /**
- * `shm_open(O_CREAT)` + `fchmod` + `ftruncate` + `mmap`. Unless `exclusive`,
- * an existing segment is opened and resized to `size`. A failure after the
- * object was created removes it again.
+ * Creates a segment exclusively, with its space reserved, initialized before
+ * anyone can open it (Linux), and maps it.
  */
 export function createSegment(
-  cname: Uint8Array,
   name: string,
-  size: number,
-  mode: number,
-  exclusive: boolean,
-): Mapping {
-  const lib = libc();
-  const action = `Cannot create shared memory ${JSON.stringify(name)}`;
-  let created = true;
-  let fd = lib.shm_open(
-    cname,
-    C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_CLOEXEC,
-    mode,
-  );
-  if (fd === -1 && errno() === E.EEXIST && !exclusive) {
-    created = false;
-    fd = lib.shm_open(cname, C.O_RDWR | C.O_CLOEXEC, 0);
-  }
-  if (fd === -1) throw lastError(action);
-  try {
-    // shm_open applied the umask; the mode asked for is applied exactly.
-    if (created && lib.fchmod(fd, mode) === -1) throw lastError(action);
-    if (
-      fstat(fd, action).size !== size && lib.ftruncate(fd, BigInt(size)) === -1
-    ) {
-      throw lastError(`${action}: cannot set its size to ${size} bytes`);
+  cname: Uint8Array,
+  spec: SegmentSpec,
+  call: string,
+  label: string,
+): Segment {
+  let fd: number;
+  let identity: Identity;
+  let mapping: Mapping | undefined;
+  if (HAS_SHM_DIR) {
+    ({ fd, identity } = createShmFile(
+      name.slice(1),
+      spec.mode,
+      spec.size,
+      call,
+      label,
+      (newFd) => {
+        mapping = new Mapping(newFd, spec.size, true, call, label);
+        spec.init?.(mapping);
+      },
+    ));
+  } else {
+    const lib = libc();
+    fd = lib.shm_open(
+      cname,
+      C.O_RDWR | C.O_CREAT | C.O_EXCL | C.O_CLOEXEC,
+      spec.mode,
+    );
+    if (fd === -1) throw lastError(call, `cannot create ${label}`);
+    try {
+      lib.fchmod(fd, spec.mode);
+      if (lib.ftruncate(fd, BigInt(spec.size)) === -1) {
+        throw lastError(call, `cannot size ${label} to ${spec.size} bytes`);
+      }
+      reserveSpace(fd, spec.size, call, label);
+      const info = fstat(fd, call, label);
+      identity = { dev: info.dev, ino: info.ino };
+      mapping = new Mapping(fd, spec.size, true, call, label);
+      spec.init?.(mapping);
+    } catch (error) {
+      mapping?.unmap();
+      if (!mapping) closeFd(fd);
+      lib.shm_unlink(cname);
+      throw error;
     }
-    return new Mapping(fd, size, true, `${action}: cannot map ${size} bytes`);
+  }
+  return {
+    mapping: mapping!,
+    lifecycle: new Lifecycle(label, place(name, cname), identity, true, spec),
+  };
+}
+
+/**
+ * Opens an existing segment and maps all of it — its size as `fstat` gives
+ * it now, never more — after checking it is a regular file of at least
+ * `expect.minSize` bytes.
+ */
+export function openSegment(
+  name: string,
+  cname: Uint8Array,
+  readOnly: boolean,
+  expect: Expect,
+  call: string,
+  label: string,
+): Segment {
+  let fd: number;
+  let size: number;
+  let identity: Identity;
+  if (HAS_SHM_DIR) {
+    const opened = openShmFile(name.slice(1), readOnly, expect, call, label);
+    fd = opened.fd;
+    size = opened.info.size;
+    identity = { dev: opened.info.dev, ino: opened.info.ino };
+  } else {
+    fd = libc().shm_open(
+      cname,
+      (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC,
+      0,
+    );
+    if (fd === -1) throw lastError(call, `cannot open ${label}`);
+    try {
+      const info = fstat(fd, call, label);
+      checkObject(info, expect, call, label);
+      size = info.size;
+      identity = { dev: info.dev, ino: info.ino };
+    } catch (error) {
+      closeFd(fd);
+      throw error;
+    }
+  }
+  let mapping: Mapping;
+  try {
+    mapping = new Mapping(fd, size, !readOnly, call, label);
   } catch (error) {
     closeFd(fd);
-    if (created) lib.shm_unlink(cname);
     throw error;
+  }
+  return {
+    mapping,
+    lifecycle: new Lifecycle(label, place(name, cname), identity, false),
+  };
+}
+
+/**
+ * Opens the segment, or creates it if it does not exist (the explicit
+ * open-or-create). An existing segment is never resized.
+ */
+export function openOrCreateSegment(
+  name: string,
+  cname: Uint8Array,
+  readOnly: boolean,
+  expect: Expect,
+  spec: SegmentSpec,
+  call: string,
+  label: string,
+): Segment {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return openSegment(name, cname, readOnly, expect, call, label);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || attempt > 100) {
+        throw error;
+      }
+    }
+    try {
+      return createSegment(name, cname, spec, call, label);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      // Another process created it in between: open theirs.
+    }
   }
 }
 
-/** `shm_open` + `fstat` + `mmap` of the whole existing segment. */
-export function openSegment(
+/** Removes a segment's name, unchecked (the user named it explicitly). */
+export function unlinkSegmentName(
   cname: Uint8Array,
-  name: string,
-  readOnly: boolean,
-): Mapping {
-  const lib = libc();
-  const action = `Cannot open shared memory ${JSON.stringify(name)}`;
-  const fd = lib.shm_open(
-    cname,
-    (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC,
-    0,
-  );
-  if (fd === -1) throw lastError(action);
-  try {
-    const size = fstat(fd, action).size;
-    if (size === 0) {
-      throw new Deno.errors.InvalidData(
-        `${action}: it has size 0 (not sized by its creator yet)`,
-      );
-    }
-    return new Mapping(fd, size, !readOnly, `${action}: cannot map it`);
-  } catch (error) {
-    closeFd(fd);
-    throw error;
+  call: string,
+  label: string,
+): void {
+  if (libc().shm_unlink(cname) === -1) {
+    const code = errno();
+    throw osError(
+      code === E.EINVAL ? E.ENOENT : code,
+      call,
+      `cannot remove ${label}`,
+    );
   }
 }

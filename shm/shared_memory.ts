@@ -1,52 +1,64 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { C, IS_LINUX } from "../_ffi/constants.ts";
-import { cString, describe, toPath } from "../_ffi/cstring.ts";
-import { lastError } from "../_ffi/errno.ts";
-import { closeFd, fstat, inspectFd, setCloseOnExec } from "../_ffi/fd.ts";
-import { libc } from "../_ffi/libc.ts";
+import {
+  checkBoolean,
+  checkMode,
+  checkName,
+  checkOptions,
+  checkPath,
+  checkSize,
+  cString,
+} from "../_check/mod.ts";
+import { C, E, IS_LINUX } from "../_ffi/constants.ts";
+import { closedError, lastError } from "../_ffi/errors.ts";
+import {
+  closeFd,
+  fstat,
+  inspectFd,
+  reserveSpace,
+  setCloseOnExec,
+  statusFlags,
+} from "../_ffi/fd.ts";
+import { errno, libc } from "../_ffi/libc.ts";
 import { Mapping } from "../_ffi/mmap.ts";
-import { checkModeBits, checkSize, posixName } from "../_ffi/names.ts";
-import { unlinkAtExit } from "../_ffi/shutdown.ts";
-import { createSegment, openSegment } from "./_segment.ts";
+import type { Lifecycle } from "../_object/lifecycle.ts";
+import { checkObject } from "../_object/shm_dir.ts";
+import type { UnlinkOptions } from "../_object/options.ts";
+import {
+  createSegment,
+  openOrCreateSegment,
+  openSegment,
+  segmentLabel,
+  unlinkSegmentName,
+} from "./_segment.ts";
+
+export type { UnlinkOptions };
 
 /**
  * Options of {@linkcode SharedMemory.create}.
  *
- * @example An exclusive, group-readable segment
+ * @example A group-readable segment, removed when closed
  * ```ts
  * import { SharedMemory, type SharedMemoryCreateOptions } from "@posix/ipc/shm";
  * import { assertEquals } from "@std/assert";
  *
  * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
- * const options: SharedMemoryCreateOptions = { size: 4096, mode: 0o640, exclusive: true, unlinkOnClose: true };
+ * const options: SharedMemoryCreateOptions = { size: 4096, mode: 0o640, unlinkOnClose: true };
  * using shm = SharedMemory.create(name, options);
  * assertEquals(Deno.statSync(`/dev/shm${name}`).mode! & 0o777, 0o640);
  * ```
  */
-export interface SharedMemoryCreateOptions {
-  /** Size in bytes (a positive integer). */
+export interface SharedMemoryCreateOptions extends UnlinkOptions {
+  /** Size in bytes (a positive integer). The space is reserved at once. */
   size: number;
   /** Permission bits, applied exactly (not reduced by the umask). Default `0o600`. */
   mode?: number;
-  /** Fail with `AlreadyExists` if the name exists. Default false: open it and resize it to `size`. */
-  exclusive?: boolean;
-  /** `close()` (and `using`) also unlinks the name. Default false. */
-  unlinkOnClose?: boolean;
-  /**
-   * Unlink the name when this process exits — normally, or on SIGINT/SIGTERM
-   * (which then run this cleanup and exit with 128 + the signal number, as
-   * `onShutdown` does) — unless it was unlinked already. A process killed
-   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
-   * Default false.
-   */
-  unlinkOnExit?: boolean;
 }
 
 /**
  * Options of {@linkcode SharedMemory.open}.
  *
- * @example Map another process's segment read-only
+ * @example Open another process's segment read-only
  * ```ts
  * import { SharedMemory, type SharedMemoryOpenOptions } from "@posix/ipc/shm";
  * import { assertEquals } from "@std/assert";
@@ -59,7 +71,7 @@ export interface SharedMemoryCreateOptions {
  * assertEquals(new Uint8Array(view.buffer)[0], 7);
  * ```
  */
-export interface SharedMemoryOpenOptions {
+export interface SharedMemoryOpenOptions extends UnlinkOptions {
   /**
    * Map for reading only. The mapping is then private copy-on-write: a write
    * through `buffer` changes only this process's copy (it does not crash the
@@ -67,6 +79,20 @@ export interface SharedMemoryOpenOptions {
    * it shows the segment's current contents.
    */
   readOnly?: boolean;
+  /**
+   * Create the segment if it does not exist (open-or-create); `size` is then
+   * required. An existing segment is opened as it is: never resized.
+   * `unlinkOnClose`/`unlinkOnExit` apply only if this call created it.
+   */
+  create?: boolean;
+  /**
+   * With `create`: the size of a new segment. In every case, the smallest
+   * size accepted: a smaller existing segment is refused (`InvalidData`)
+   * rather than resized.
+   */
+  size?: number;
+  /** With `create`: permission bits of a new segment. Default `0o600`. */
+  mode?: number;
 }
 
 /**
@@ -85,7 +111,11 @@ export interface SharedMemoryOpenOptions {
  * ```
  */
 export interface SharedMemoryFileOptions {
-  /** Size to map; the file is extended (never shrunk) to it. Default: the file's size. */
+  /**
+   * Bytes to map. A file created by this call gets this size (space
+   * reserved); an existing file must have at least this many bytes: it is
+   * never resized. Default: the file's size.
+   */
   size?: number;
   /** Create the file if missing (needs `size`). Default false. */
   create?: boolean;
@@ -95,11 +125,13 @@ export interface SharedMemoryFileOptions {
   mode?: number;
 }
 
+type Kind = "posix" | "file" | "anonymous";
+
 let newShm: (
   mapping: Mapping,
   name: string,
-  kind: "posix" | "file" | "anonymous",
-  unlinkOnClose: boolean,
+  kind: Kind,
+  lifecycle: Lifecycle | null,
 ) => SharedMemory;
 
 /**
@@ -108,12 +140,17 @@ let newShm: (
  * that maps it, with no system call and no copy.
  *
  * There is no built-in synchronization: coordinate with `Atomics` on the
- * buffer (they work across processes on Linux), a `Semaphore`, or use
- * `ShmChannel` for streams.
+ * buffer (they work across processes on Linux), a `Semaphore`, or use a
+ * `ShmChannelWriter`/`ShmChannelReader` pair for streams.
  *
  * **After `close()` the buffer is detached**: every typed array over it
  * reads as empty (length 0) rather than touching unmapped memory, which
- * would crash the process. Keep no copies of `buffer.transfer()`ed buffers.
+ * would crash the process. Do not transfer `buffer` (e.g. with a BYOB read
+ * into a view of it): copy out of it instead.
+ *
+ * Another process that may write the segment can also shrink it; a mapping
+ * then faults (SIGBUS) past the new end. Keep the default mode (`0o600`)
+ * unless you trust every process that can open it.
  *
  * @example Share a counter between two opens of one segment
  * ```ts
@@ -129,45 +166,46 @@ let newShm: (
  */
 export class SharedMemory implements Disposable {
   #mapping: Mapping;
-  #kind: "posix" | "file" | "anonymous";
-  #unlinkOnClose: boolean;
-  #forgetExit: (() => void) | undefined;
+  #kind: Kind;
+  #lifecycle: Lifecycle | null;
   /** The POSIX name (`/foo`), the file path, or `"memfd"` for an anonymous segment. */
   readonly name: string;
-  /** Size of the mapping in bytes. */
+  /** Size of the mapping in bytes (the object's size when it was opened). */
   readonly size: number;
 
   static {
-    newShm = (mapping, name, kind, unlinkOnClose) =>
-      new SharedMemory(mapping, name, kind, unlinkOnClose);
+    newShm = (mapping, name, kind, lifecycle) =>
+      new SharedMemory(mapping, name, kind, lifecycle);
   }
 
   private constructor(
     mapping: Mapping,
     name: string,
-    kind: "posix" | "file" | "anonymous",
-    unlinkOnClose: boolean,
+    kind: Kind,
+    lifecycle: Lifecycle | null,
   ) {
     this.#mapping = mapping;
     this.#kind = kind;
-    this.#unlinkOnClose = unlinkOnClose;
+    this.#lifecycle = lifecycle;
     this.name = name;
     this.size = mapping.size;
   }
 
   /**
-   * Creates (or, unless `exclusive`, opens and resizes) a named segment and
-   * maps it. A failure after the object was created removes it again.
+   * Creates a named segment — exclusively: an existing name is an error,
+   * never opened or resized — reserves its space and maps it. A failure
+   * after the object was created removes it again.
    *
-   * System calls: `shm_open(O_CREAT)`, `fchmod`, `ftruncate`, `mmap(MAP_SHARED)`.
+   * System calls: `openat(/dev/shm, O_CREAT | O_EXCL)` of a temporary name,
+   * `fchmod`, `fallocate`, `mmap(MAP_SHARED)`, `linkat` to the name.
    *
-   * @param name A POSIX name: `/` then up to 254 bytes without `/`.
-   * @param options Size, mode, exclusivity.
+   * @param name A POSIX name: `/` then up to 255 bytes without `/`.
+   * @param options Size, mode, cleanup.
    * @returns The mapped segment.
    * @throws {TypeError} If the name is not a valid POSIX name.
    * @throws {RangeError} If `size` is not a positive integer, or `mode` is out of range.
-   * @throws {Deno.errors.AlreadyExists} If `exclusive` and the name exists.
-   * @throws {Deno.errors.PermissionDenied} If the existing segment's mode forbids it.
+   * @throws {Deno.errors.AlreadyExists} If the name exists.
+   * @throws {Error} ENOSPC when `/dev/shm` has no room for `size` bytes (the message names both sizes).
    *
    * @example Create, fill, unlink
    * ```ts
@@ -175,11 +213,11 @@ export class SharedMemory implements Disposable {
    * import { assertEquals } from "@std/assert";
    *
    * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
-   * const shm = SharedMemory.create(name, { size: 1 << 20, exclusive: true });
+   * const shm = SharedMemory.create(name, { size: 1 << 20 });
    * new Uint8Array(shm.buffer).fill(7);
    * assertEquals(shm.size, 1 << 20);
+   * shm.unlink();
    * shm.close();
-   * SharedMemory.unlink(name);
    * ```
    */
   static create(
@@ -187,95 +225,124 @@ export class SharedMemory implements Disposable {
     options: SharedMemoryCreateOptions,
   ): SharedMemory {
     const call = "SharedMemory.create()";
-    const cname = posixName(name, call);
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `${call}: options must be an object with a size, got ${
-          describe(options)
-        }`,
-      );
+    const cname = checkName(name, call, "shm");
+    if (options === undefined) {
+      throw new TypeError(`${call}: options must be an object with a size`);
     }
-    const size = checkSize(options.size, "size", call);
-    const mode = checkModeBits(options.mode, call) ?? 0o600;
-    const mapping = createSegment(
-      cname,
+    const o = checkOptions(options, call);
+    const size = checkSize(o.size, "size", call);
+    const mode = checkMode(o.mode, call) ?? 0o600;
+    checkBoolean(o.unlinkOnClose, "unlinkOnClose", call);
+    checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
+    const label = segmentLabel("shared memory", name);
+    const { mapping, lifecycle } = createSegment(
       name,
-      size,
-      mode,
-      options.exclusive === true,
+      cname,
+      {
+        size,
+        mode,
+        unlinkOnClose: o.unlinkOnClose,
+        unlinkOnExit: o.unlinkOnExit,
+      },
+      call,
+      label,
     );
-    const shm = newShm(mapping, name, "posix", options.unlinkOnClose === true);
-    if (options.unlinkOnExit) {
-      shm.#forgetExit = unlinkAtExit(
-        IS_LINUX ? `/dev/shm${name}` : null,
-        () => libc().shm_unlink(cname),
-      );
-    }
-    return shm;
+    return newShm(mapping, name, "posix", lifecycle);
   }
 
   /**
-   * Opens an existing named segment and maps all of it (its size comes from
-   * `fstat`).
+   * Opens an existing named segment and maps all of it: its size as it is
+   * now (`fstat`), never resized. With `create: true`, creates it if it does
+   * not exist (open-or-create).
    *
-   * System calls: `shm_open`, `fstat`, `mmap`.
+   * System calls: `openat(/dev/shm, O_NOFOLLOW)`, `fstat`, `mmap`.
    *
    * @param name The POSIX name.
-   * @param options `readOnly` to map without write access.
+   * @param options `readOnly`; `create` with `size` for open-or-create.
    * @returns The mapped segment.
-   * @throws {Deno.errors.NotFound} If no segment has that name.
-   * @throws {Deno.errors.InvalidData} If the segment is empty (its creator has not sized it yet).
+   * @throws {Deno.errors.NotFound} If no segment has that name (and `create` is not set).
+   * @throws {Deno.errors.InvalidData} If the object is not a regular file, is empty, or is smaller than `size`.
+   * @throws {TypeError} If `unlinkOnClose`/`unlinkOnExit` is given without `create` (an open removes nothing).
    *
-   * @example Open read-only
+   * @example Open-or-create: the first process creates, the others open
    * ```ts
    * import { SharedMemory } from "@posix/ipc/shm";
    * import { assertEquals } from "@std/assert";
    *
    * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
-   * using owner = SharedMemory.create(name, { size: 8, unlinkOnClose: true });
-   * new Uint8Array(owner.buffer)[0] = 9;
-   * using reader = SharedMemory.open(name, { readOnly: true });
-   * assertEquals(new Uint8Array(reader.buffer)[0], 9);
+   * using first = SharedMemory.open(name, { create: true, size: 4096, unlinkOnClose: true });
+   * using second = SharedMemory.open(name, { create: true, size: 4096 });
+   * assertEquals([first.created, second.created], [true, false]);
    * ```
    */
   static open(
     name: string,
-    options: SharedMemoryOpenOptions = {},
+    options?: SharedMemoryOpenOptions,
   ): SharedMemory {
     const call = "SharedMemory.open()";
-    const cname = posixName(name, call);
-    const readOnly = options?.readOnly === true;
-    return newShm(openSegment(cname, name, readOnly), name, "posix", false);
-  }
-
-  /**
-   * Removes a named segment from the system. Processes that have it mapped
-   * keep their mapping; the memory is freed when the last one unmaps it.
-   * Unlink once, from one process.
-   *
-   * @param name The POSIX name.
-   * @throws {Deno.errors.NotFound} If no segment has that name.
-   */
-  static unlink(name: string): void {
-    const call = "SharedMemory.unlink()";
-    const cname = posixName(name, call);
-    if (libc().shm_unlink(cname) === -1) {
-      throw lastError(`Cannot unlink shared memory ${JSON.stringify(name)}`);
+    const cname = checkName(name, call, "shm");
+    const o = checkOptions(options, call);
+    const readOnly = checkBoolean(o.readOnly, "readOnly", call) ?? false;
+    const create = checkBoolean(o.create, "create", call) ?? false;
+    checkBoolean(o.unlinkOnClose, "unlinkOnClose", call);
+    checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
+    const size = o.size === undefined
+      ? undefined
+      : checkSize(o.size, "size", call);
+    const mode = checkMode(o.mode, call);
+    const label = segmentLabel("shared memory", name);
+    const expect = { kind: "shared memory segment", minSize: size ?? 1 };
+    if (!create) {
+      if (o.unlinkOnClose || o.unlinkOnExit || mode !== undefined) {
+        throw new TypeError(
+          `${call}: mode, unlinkOnClose and unlinkOnExit apply to a segment this call creates; add create: true (and a size)`,
+        );
+      }
+      const { mapping, lifecycle } = openSegment(
+        name,
+        cname,
+        readOnly,
+        expect,
+        call,
+        label,
+      );
+      return newShm(mapping, name, "posix", lifecycle);
     }
+    if (size === undefined) {
+      throw new TypeError(`${call}: create needs a size`);
+    }
+    if (readOnly) {
+      throw new TypeError(`${call}: create and readOnly exclude each other`);
+    }
+    const { mapping, lifecycle } = openOrCreateSegment(
+      name,
+      cname,
+      false,
+      expect,
+      {
+        size,
+        mode: mode ?? 0o600,
+        unlinkOnClose: o.unlinkOnClose,
+        unlinkOnExit: o.unlinkOnExit,
+      },
+      call,
+      label,
+    );
+    return newShm(mapping, name, "posix", lifecycle);
   }
 
   /**
    * Maps a regular file ("mapped memory"): processes that map the same file
    * share its pages, and the data persists in the file.
    *
-   * System calls: `open`, `fstat`, `ftruncate` (to grow), `mmap`.
+   * System calls: `open(O_NOFOLLOW)`, `fstat`, `fallocate` (a created file),
+   * `mmap`.
    *
    * @param path The file.
    * @param options Size, creation, read-only.
    * @returns The mapped file.
    * @throws {Deno.errors.NotFound} If the file is missing and `create` is not set.
-   * @throws {TypeError} If the path is not a regular file.
-   * @throws {Deno.errors.InvalidData} If the file is empty and no `size` is given.
+   * @throws {Deno.errors.InvalidData} If the path is not a regular file, is empty, or is smaller than `size`.
    *
    * @example Map a file and write through memory
    * ```ts
@@ -292,70 +359,77 @@ export class SharedMemory implements Disposable {
    */
   static fromFile(
     path: string | URL,
-    options: SharedMemoryFileOptions = {},
+    options?: SharedMemoryFileOptions,
   ): SharedMemory {
     const call = "SharedMemory.fromFile()";
-    const p = toPath(path, call);
-    const readOnly = options.readOnly === true;
-    const size = options.size === undefined
+    const p = checkPath(path, call);
+    const o = checkOptions(options, call);
+    const readOnly = checkBoolean(o.readOnly, "readOnly", call) ?? false;
+    const create = checkBoolean(o.create, "create", call) ?? false;
+    const size = o.size === undefined
       ? undefined
-      : checkSize(options.size, "size", call);
-    const mode = checkModeBits(options.mode, call) ?? 0o600;
-    if (options.create && size === undefined) {
+      : checkSize(o.size, "size", call);
+    const mode = checkMode(o.mode, call) ?? 0o600;
+    if (create && size === undefined) {
       throw new TypeError(`${call}: create needs a size`);
     }
-    if (options.create && readOnly) {
+    if (create && readOnly) {
       throw new TypeError(`${call}: create and readOnly exclude each other`);
     }
     const lib = libc();
-    const action = `Cannot map file ${JSON.stringify(p)}`;
-    const flags = (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC |
-      (options.create ? C.O_CREAT : 0);
-    const fd = lib.open(cString(p, "path"), flags, mode);
-    if (fd === -1) throw lastError(action);
-    try {
-      const info = fstat(fd, action);
-      if (info.kind !== "file") {
-        throw new TypeError(
-          `${call}: ${JSON.stringify(p)} is a ${info.kind}, not a regular file`,
-        );
-      }
-      let length = size ?? info.size;
-      if (length === 0) {
+    const label = `file ${JSON.stringify(p)}`;
+    const cpath = cString(p, call, "path");
+    const access = (readOnly ? C.O_RDONLY : C.O_RDWR) | C.O_CLOEXEC |
+      C.O_NOFOLLOW | C.O_NONBLOCK;
+    let created = false;
+    let fd = lib.open(cpath, access, 0);
+    if (fd === -1 && errno() === E.ENOENT && create) {
+      fd = lib.open(cpath, access | C.O_CREAT | C.O_EXCL, mode);
+      created = fd !== -1;
+      if (fd === -1 && errno() === E.EEXIST) fd = lib.open(cpath, access, 0);
+    }
+    if (fd === -1) {
+      if (errno() === E.ELOOP) {
         throw new Deno.errors.InvalidData(
-          `${action}: the file is empty; give a size`,
+          `${call}: ${label} is a symbolic link; it is not followed`,
         );
       }
-      if (size !== undefined && info.size < size) {
-        if (readOnly) {
-          throw new RangeError(
-            `${call}: the file has ${info.size} bytes, fewer than size (${size}), and is opened read-only`,
-          );
-        }
-        if (lib.ftruncate(fd, BigInt(size)) === -1) {
-          throw lastError(`${action}: cannot grow it to ${size} bytes`);
-        }
+      throw lastError(call, `cannot open ${label}`);
+    }
+    try {
+      if (created) {
+        lib.fchmod(fd, mode);
+        reserveSpace(fd, size!, call, label);
       }
-      length = size ?? info.size;
+      const info = fstat(fd, call, label);
+      checkObject(
+        info,
+        { kind: "regular file", minSize: size ?? 1 },
+        call,
+        label,
+      );
       return newShm(
-        new Mapping(fd, length, !readOnly, `${action}: cannot map it`),
+        new Mapping(fd, size ?? info.size, !readOnly, call, label),
         p,
         "file",
-        false,
+        null,
       );
     } catch (error) {
       closeFd(fd);
+      if (created) lib.unlink(cpath);
       throw error;
     }
   }
 
   /**
    * Creates an anonymous segment (`memfd_create`, Linux): no name, freed when
-   * the last process closes it. Share it by handing its `fd` to a child
+   * the last process closes it. It is sealed against shrinking
+   * (`F_SEAL_SHRINK`), so no process it is given to can make this mapping
+   * fault. Share it by handing its `fd` to a child
    * (`spawn(…, { fds: { 3: shm } })`, where the child calls
    * `SharedMemory.fromFd(3)`) or by passing it over a socket (`sendFds`).
    *
-   * @param size Size in bytes.
+   * @param size Size in bytes (space reserved at once).
    * @returns The mapped segment; `fd` is the memfd.
    * @throws {RangeError} If `size` is not a positive integer.
    * @throws {Deno.errors.NotSupported} Where memfd_create is missing (macOS).
@@ -379,17 +453,26 @@ export class SharedMemory implements Disposable {
     if (!IS_LINUX || !lib.memfd_create) {
       throw new Deno.errors.NotSupported(`${call}: memfd_create is Linux-only`);
     }
-    const fd = lib.memfd_create(cString("posix-ipc"), C.MFD_CLOEXEC);
-    if (fd === -1) throw lastError(`${call}: cannot create a memfd`);
+    const fd = lib.memfd_create(
+      cString("posix-ipc"),
+      C.MFD_CLOEXEC | C.MFD_ALLOW_SEALING,
+    );
+    if (fd === -1) throw lastError(call, "cannot create a memfd");
+    const label = `anonymous shared memory (fd ${fd})`;
     try {
       if (lib.ftruncate(fd, BigInt(size)) === -1) {
-        throw lastError(`${call}: cannot size it to ${size} bytes`);
+        throw lastError(call, `cannot size ${label} to ${size} bytes`);
+      }
+      reserveSpace(fd, size, call, label);
+      // No process it is handed to can shrink it under this mapping (SIGBUS).
+      if (lib.fcntl(fd, C.F_ADD_SEALS, C.F_SEAL_SHRINK) === -1) {
+        throw lastError(call, `cannot seal ${label} against shrinking`);
       }
       return newShm(
-        new Mapping(fd, size, true, `${call}: cannot map ${size} bytes`),
+        new Mapping(fd, size, true, call, label),
         "memfd",
         "anonymous",
-        false,
+        null,
       );
     } catch (error) {
       closeFd(fd);
@@ -400,13 +483,14 @@ export class SharedMemory implements Disposable {
   /**
    * Adopts an inherited descriptor of shared memory — a memfd, a POSIX
    * segment's fd or a regular file, e.g. fd 3 placed by a parent's `spawn` or
-   * received with `receiveFds()` — and maps all of it. The fd is checked with
-   * `fstat`, made close-on-exec, and owned (closed) by the returned handle.
+   * received with `receiveFds()` — and maps all of it (its size as `fstat`
+   * gives it now). The fd is made close-on-exec and owned (closed) by the
+   * returned handle. An adopted segment removes nothing when closed.
    *
    * @param fd The descriptor.
    * @param options `readOnly` to map without write access.
    * @returns The mapped segment.
-   * @throws {TypeError} If `fd` is not shared memory or a regular file (the message says what it is).
+   * @throws {TypeError} If `fd` is not shared memory or a regular file (the message says what it is), or is open read-only and `readOnly` is not set.
    * @throws {Deno.errors.InvalidData} If it is empty.
    *
    * @example Adopt fd 3 in a child
@@ -419,44 +503,49 @@ export class SharedMemory implements Disposable {
    */
   static fromFd(
     fd: number,
-    options: SharedMemoryOpenOptions = {},
+    options?: Pick<SharedMemoryOpenOptions, "readOnly">,
   ): SharedMemory {
     const call = "SharedMemory.fromFd()";
     const info = inspectFd(fd, call);
+    const o = checkOptions(options, call);
+    const readOnly = checkBoolean(o.readOnly, "readOnly", call) ?? false;
+    const label = `fd ${fd}`;
     if (info.kind !== "file") {
       throw new TypeError(
         `${call}: fd ${fd} is a ${info.kind}, not shared memory or a regular file`,
       );
     }
-    if (info.size === 0) {
-      throw new Deno.errors.InvalidData(`${call}: fd ${fd} has size 0`);
-    }
-    const readOnly = options.readOnly === true;
-    const accmode = libc().fcntl(fd, C.F_GETFL, 0) & 3;
-    if (!readOnly && accmode === C.O_RDONLY) {
+    checkObject(
+      info,
+      { kind: "shared memory segment", minSize: 1 },
+      call,
+      label,
+    );
+    if (!readOnly && (statusFlags(fd, call) & 3) === C.O_RDONLY) {
       throw new TypeError(
         `${call}: fd ${fd} is open read-only; pass { readOnly: true }`,
       );
     }
-    setCloseOnExec(fd);
+    setCloseOnExec(fd, call);
     return newShm(
-      new Mapping(fd, info.size, !readOnly, `${call}: cannot map fd ${fd}`),
+      new Mapping(fd, info.size, !readOnly, call, label),
       `fd ${fd}`,
       "file",
-      false,
+      null,
     );
   }
 
   /**
-   * The mapped memory, zero-copy. Detached (length 0) once closed.
+   * The mapped memory, zero-copy.
    *
-   * @throws {Deno.errors.BadResource} If the segment is closed.
+   * @throws {Deno.errors.BadResource} If the segment is closed, or its buffer was transferred away.
    */
   get buffer(): ArrayBuffer {
     const buffer = this.#mapping.buffer;
-    if (!buffer) {
+    if (!buffer) throw closedError("SharedMemory.buffer", this.#label());
+    if (buffer.detached) {
       throw new Deno.errors.BadResource(
-        `SharedMemory ${JSON.stringify(this.name)} is closed`,
+        `SharedMemory.buffer: the buffer of ${this.#label()} was transferred (e.g. by a BYOB read into a view of it); copy out of it instead`,
       );
     }
     return buffer;
@@ -476,39 +565,93 @@ export class SharedMemory implements Disposable {
     return this.#mapping.buffer === null;
   }
 
+  /** Whether this handle created the segment (false: opened or adopted it). */
+  get created(): boolean {
+    return this.#lifecycle?.created ?? false;
+  }
+
+  #label(): string {
+    return this.#kind === "posix"
+      ? segmentLabel("shared memory", this.name)
+      : this.#kind === "anonymous"
+      ? "anonymous shared memory"
+      : `mapped ${this.name}`;
+  }
+
   /**
    * Unmaps the memory and closes the descriptor; `buffer` and every view of
-   * it become empty. Also unlinks the name when created with
-   * `unlinkOnClose`. Idempotent.
+   * it become empty. Removes the name when this handle created the segment
+   * with `unlinkOnClose` (and the name still refers to it). Idempotent;
+   * always releases what it owns.
    */
   close(): void {
     if (this.closed) return;
-    this.#mapping.unmap();
-    if (this.#unlinkOnClose && this.#kind === "posix") {
-      libc().shm_unlink(posixName(this.name, "SharedMemory.close()"));
-      this.#forgetExit?.();
+    try {
+      this.#mapping.unmap();
+    } finally {
+      this.#lifecycle?.close("SharedMemory.close()");
     }
   }
 
   /**
-   * Removes this segment's name (see {@linkcode SharedMemory.unlink}); the
-   * mapping stays usable until `close()`.
+   * Removes this segment's name, if it still refers to this segment; the
+   * mapping stays usable until `close()`. Unlink once, from one process.
    *
-   * @throws {Deno.errors.NotFound} If the name is already gone.
+   * @throws {Deno.errors.NotFound} If the name is gone or now names another segment.
    * @throws {TypeError} For file-backed and anonymous segments.
+   *
+   * @example Remove the name while still mapped
+   * ```ts
+   * import { SharedMemory } from "@posix/ipc/shm";
+   * import { assertThrows } from "@std/assert";
+   *
+   * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+   * using shm = SharedMemory.create(name, { size: 64 });
+   * shm.unlink();
+   * assertThrows(() => SharedMemory.open(name), Deno.errors.NotFound);
+   * new Uint8Array(shm.buffer)[0] = 1; // still mapped here
+   * ```
    */
   unlink(): void {
-    if (this.#kind !== "posix") {
+    const call = "SharedMemory.unlink()";
+    if (!this.#lifecycle) {
       throw new TypeError(
-        `SharedMemory.unlink(): ${this.name} is not a named POSIX segment`,
+        `${call}: ${this.#label()} has no POSIX name to remove`,
       );
     }
-    SharedMemory.unlink(this.name);
-    this.#forgetExit?.();
+    this.#lifecycle.unlink(call);
   }
 
   /** Same as {@linkcode SharedMemory.close}. */
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * Removes a named shared memory segment (or a `ShmChannel`'s segment) by
+ * name, whoever created it: what `shm_unlink` does. Processes that have it
+ * mapped keep their mapping; the memory is freed when the last one unmaps
+ * it. Unlink once, from one process. To remove only the segment a handle
+ * created, use that handle's `unlink()` (it checks identity first).
+ *
+ * @param name The POSIX name.
+ * @throws {Deno.errors.NotFound} If no segment has that name.
+ * @throws {TypeError} If the name is not a valid POSIX name.
+ *
+ * @example Clean up after a crashed run
+ * ```ts
+ * import { SharedMemory, unlinkSharedMemory } from "@posix/ipc/shm";
+ * import { assertThrows } from "@std/assert";
+ *
+ * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
+ * SharedMemory.create(name, { size: 64 }).close();
+ * unlinkSharedMemory(name);
+ * assertThrows(() => SharedMemory.open(name), Deno.errors.NotFound);
+ * ```
+ */
+export function unlinkSharedMemory(name: string): void {
+  const call = "unlinkSharedMemory()";
+  const cname = checkName(name, call, "shm");
+  unlinkSegmentName(cname, call, segmentLabel("shared memory", name));
 }

@@ -1,25 +1,49 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { describe } from "../_ffi/cstring.ts";
-import { signalNames } from "../_ffi/signals.ts";
+import { checkInteger } from "../_check/mod.ts";
+import { checkSignal } from "../_check/signals.ts";
+
+function send(
+  pid: number,
+  signal: Deno.Signal,
+  call: string,
+  target: string,
+): void {
+  try {
+    Deno.kill(pid, signal);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(
+        `${call}: cannot send ${signal} to ${target}: ESRCH (no such process)`,
+        { cause: error },
+      );
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new Deno.errors.PermissionDenied(
+        `${call}: cannot send ${signal} to ${target}: EPERM (operation not permitted)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
 
 /**
- * Sends a signal to a process, or to a process group (`Deno.kill` with clear
- * errors).
- *
- * - `pid > 0`: that process.
- * - `pid === 0`: every process in this process's group.
- * - `pid < 0`: every process in group `-pid` (e.g. a job started with its
- *   own group).
+ * Sends a signal to one process (`Deno.kill` with clear errors). Only a
+ * process id above 0 is accepted: the kernel reads `kill(0)` as "my own
+ * process group" and `kill(-1)` as "every process I may signal" — as root,
+ * the whole machine — so those are refused here; signal a group with
+ * {@linkcode killProcessGroup}.
  *
  * Permissions: `--allow-run`. The kernel lets a process signal another only
  * when their user ids match (or it is privileged), with one exception:
  * `SIGCONT` may be sent to any process in the same session.
  *
- * @param pid The process (or negated group) id.
+ * @param pid The process id (> 0).
  * @param signal The signal name. Default `"SIGTERM"`.
- * @throws {TypeError} If the signal name is unknown (the message lists the valid ones) or `pid` is not an integer.
- * @throws {Deno.errors.NotFound} If no such process (or group) exists (ESRCH).
+ * @throws {RangeError} If `pid` is not an integer from 1 to 2³¹ − 1.
+ * @throws {TypeError} If the signal name is unknown (the message lists the valid ones).
+ * @throws {Deno.errors.NotFound} If no such process exists (ESRCH).
  * @throws {Deno.errors.PermissionDenied} If this process may not signal it (EPERM).
  *
  * @example Stop a child, with a clear error afterwards
@@ -31,48 +55,61 @@ import { signalNames } from "../_ffi/signals.ts";
  * kill(child.pid, "SIGTERM");
  * assertEquals((await child.status).signal, "SIGTERM");
  * assertThrows(() => kill(child.pid), Deno.errors.NotFound);
+ * assertThrows(() => kill(-1), RangeError); // never the broadcast
  * ```
  */
 export function kill(pid: number, signal: Deno.Signal = "SIGTERM"): void {
   const call = "kill()";
-  if (
-    typeof pid !== "number" || !Number.isInteger(pid) ||
-    Math.abs(pid) > 0x7fffffff
-  ) {
-    throw new TypeError(
-      `${call}: pid must be an integer, got ${describe(pid)}`,
+  if (typeof pid === "number" && Number.isInteger(pid) && pid <= 0) {
+    throw new RangeError(
+      `${call}: pid must be a process id above 0, got ${pid}${
+        pid === -1
+          ? " (the kernel would signal every process this one may)"
+          : pid === 0
+          ? " (the kernel would signal this process's group)"
+          : ""
+      }; use killProcessGroup() for a group`,
     );
   }
-  const valid = signalNames();
-  if (typeof signal !== "string" || !valid.includes(signal)) {
-    throw new TypeError(
-      `${call}: unknown signal ${describe(signal)}; valid signals: ${
-        valid.join(", ")
-      }`,
-    );
-  }
-  const target = pid > 0
-    ? `process ${pid}`
-    : pid === 0
-    ? "this process group"
-    : `process group ${-pid}`;
-  try {
-    Deno.kill(pid, signal);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(
-        `Cannot send ${signal} to ${target}: ESRCH (no such process)`,
-        { cause: error },
-      );
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new Deno.errors.PermissionDenied(
-        `Cannot send ${signal} to ${target}: EPERM (operation not permitted)`,
-        {
-          cause: error,
-        },
-      );
-    }
-    throw error;
-  }
+  checkInteger(pid, "pid", call, 1, 0x7fffffff);
+  checkSignal(signal, call);
+  send(pid, signal, call, `process ${pid}`);
+}
+
+/**
+ * Sends a signal to every process of a process group: a job started with
+ * `spawn(…, { processGroup: true })` (its `pgid`), or with `0`, explicitly,
+ * the caller's own group.
+ *
+ * @param pgid The process group id, or 0 for this process's own group.
+ * @param signal The signal name. Default `"SIGTERM"`.
+ * @throws {RangeError} If `pgid` is negative or not an integer.
+ * @throws {TypeError} If the signal name is unknown.
+ * @throws {Deno.errors.NotFound} If no such group exists (ESRCH).
+ * @throws {Deno.errors.PermissionDenied} If this process may not signal its members (EPERM).
+ *
+ * @example Stop a job and everything it started
+ * ```ts
+ * import { killProcessGroup } from "@posix/ipc/signal";
+ * import { spawn } from "@posix/ipc/pipe";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const job = spawn("sh", { args: ["-c", "sleep 30 & wait"], processGroup: true });
+ * killProcessGroup(job.pgid!, "SIGTERM");
+ * assertEquals((await job.status).signal, "SIGTERM");
+ * ```
+ */
+export function killProcessGroup(
+  pgid: number,
+  signal: Deno.Signal = "SIGTERM",
+): void {
+  const call = "killProcessGroup()";
+  checkInteger(pgid, "pgid", call, 0, 0x7fffffff);
+  checkSignal(signal, call);
+  send(
+    -pgid,
+    signal,
+    call,
+    pgid === 0 ? "this process's group" : `process group ${pgid}`,
+  );
 }

@@ -1,7 +1,10 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { checkTimeout } from "../_ffi/names.ts";
-import { keepAlive, listenable } from "./_names.ts";
+import { checkListenable } from "../_check/signals.ts";
+import { noteSignalListener } from "../_object/exit.ts";
+import { Owner, type Pending, type Source, waitFor } from "../_wait/engine.ts";
+import { untilOf, type WaitOptions } from "../_wait/options.ts";
+import { keepAlive } from "./_names.ts";
 
 /**
  * Options of {@linkcode nextSignal}.
@@ -15,12 +18,7 @@ import { keepAlive, listenable } from "./_names.ts";
  * await assertRejects(() => nextSignal("SIGUSR2", options), Deno.errors.TimedOut);
  * ```
  */
-export interface NextSignalOptions {
-  /** Aborting rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Milliseconds; then `Deno.errors.TimedOut`. */
-  timeout?: number;
-}
+export type NextSignalOptions = WaitOptions;
 
 /**
  * Waits for the next delivery of one of `names`. The listeners exist only
@@ -43,62 +41,59 @@ export interface NextSignalOptions {
  * assertEquals(await nextSignal(["SIGUSR1", "SIGUSR2"], { timeout: 5000 }), "SIGUSR1");
  * ```
  */
-export function nextSignal(
+export async function nextSignal(
   names: Deno.Signal | readonly Deno.Signal[],
-  options: NextSignalOptions = {},
+  options?: NextSignalOptions,
 ): Promise<Deno.Signal> {
   const call = "nextSignal()";
-  try {
-    const list = listenable(names, call);
-    const { signal, timeout } = options;
-    checkTimeout(timeout, call);
-    signal?.throwIfAborted();
-    return new Promise<Deno.Signal>((resolve, reject) => {
-      const handlers = new Map<Deno.Signal, () => void>();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const release = keepAlive(); // the process waits for the signal
-      const done = () => {
-        release();
-        for (const [name, handler] of handlers) {
-          Deno.removeSignalListener(name, handler);
-        }
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(signal!.reason);
-      };
+  const list = checkListenable(names, call);
+  const until = untilOf(options, call);
+  const owner = new Owner(
+    `process ${Deno.pid} (waiting for ${list.join(" or ")})`,
+  );
+  const [index] = await waitFor(
+    owner,
+    call,
+    "received none",
+    list.map(signalSource),
+    until,
+  );
+  return list[index]!;
+}
+
+/** A delivery of `name`, as a wait source; the process stays alive while it waits. */
+function signalSource(name: Deno.Signal): Source {
+  const armed = new Map<
+    Pending,
+    { listener: () => void; release: () => void; forget: () => void }
+  >();
+  const source: Source = {
+    check: () => 0,
+    arm(p) {
+      const listener = () => p.fire(source, 1);
       try {
-        for (const name of list) {
-          const handler = () => {
-            done();
-            resolve(name);
-          };
-          Deno.addSignalListener(name, handler);
-          handlers.set(name, handler);
-        }
+        Deno.addSignalListener(name, listener);
       } catch (error) {
-        done();
-        throw new TypeError(`${call}: ${(error as Error).message}`, {
-          cause: error,
-        });
+        return p.fail(
+          new TypeError(`nextSignal(): ${(error as Error).message}`, {
+            cause: error,
+          }),
+        );
       }
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          done();
-          reject(
-            new Deno.errors.TimedOut(
-              `${call}: none of ${
-                list.join(", ")
-              } arrived within ${timeout} ms`,
-            ),
-          );
-        }, timeout);
-      }
-    });
-  } catch (error) {
-    return Promise.reject(error);
-  }
+      armed.set(p, {
+        listener,
+        release: p.ref ? keepAlive() : () => {},
+        forget: noteSignalListener(name),
+      });
+    },
+    disarm(p) {
+      const state = armed.get(p);
+      if (!state) return;
+      armed.delete(p);
+      Deno.removeSignalListener(name, state.listener);
+      state.release();
+      state.forget();
+    },
+  };
+  return source;
 }

@@ -1,9 +1,8 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { checkTimeout } from "../_ffi/names.ts";
-import { describe } from "../_ffi/cstring.ts";
-import { addShutdown } from "../_ffi/shutdown.ts";
-import { listenable } from "./_names.ts";
+import { checkOptions, checkTimeout, describe } from "../_check/mod.ts";
+import { checkListenable } from "../_check/signals.ts";
+import { addShutdown } from "../_object/exit.ts";
 
 /**
  * Options of {@linkcode onShutdown}.
@@ -61,7 +60,7 @@ export interface OnShutdownOptions {
  */
 export function onShutdown(
   callback: (signal: Deno.Signal) => void | Promise<void>,
-  options: OnShutdownOptions = {},
+  options?: OnShutdownOptions,
 ): Disposable {
   const call = "onShutdown()";
   if (typeof callback !== "function") {
@@ -69,9 +68,9 @@ export function onShutdown(
       `${call}: callback must be a function, got ${describe(callback)}`,
     );
   }
-  const signals = listenable(options.signals ?? ["SIGINT", "SIGTERM"], call);
-  const { timeout } = options;
-  checkTimeout(timeout, call);
+  const o = checkOptions(options, call);
+  const signals = checkListenable(o.signals ?? ["SIGINT", "SIGTERM"], call);
+  const timeout = checkTimeout(o.timeout, call);
   let unregister: () => void;
   try {
     unregister = addShutdown({ callback, signals, timeout });

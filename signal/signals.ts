@@ -1,6 +1,9 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { keepAlive, listenable } from "./_names.ts";
+import { checkListenable } from "../_check/signals.ts";
+import { checkAbortSignal, checkOptions, checkSize } from "../_check/mod.ts";
+import { noteSignalListener } from "../_object/exit.ts";
+import { keepAlive } from "./_names.ts";
 
 /**
  * Options of {@linkcode signals}.
@@ -68,15 +71,15 @@ export function signals(
   options: SignalsOptions = {},
 ): ReadableStream<Deno.Signal> {
   const call = "signals()";
-  const list = listenable(names, call);
-  const { signal, bufferSize = 1024 } = options;
-  if (!Number.isInteger(bufferSize) || bufferSize < 1) {
-    throw new RangeError(
-      `${call}: bufferSize must be a positive integer, got ${bufferSize}`,
-    );
-  }
+  const list = checkListenable(names, call);
+  const o = checkOptions(options, call);
+  const signal = checkAbortSignal(o.signal, call);
+  const bufferSize = o.bufferSize === undefined
+    ? 1024
+    : checkSize(o.bufferSize, "bufferSize", call);
   signal?.throwIfAborted();
   const handlers = new Map<Deno.Signal, () => void>();
+  const notes: (() => void)[] = [];
   let onAbort: (() => void) | undefined;
   // While a read waits, the process stays alive; otherwise it may exit.
   let release: (() => void) | undefined;
@@ -90,6 +93,7 @@ export function signals(
       Deno.removeSignalListener(name, handler);
     }
     handlers.clear();
+    for (const forget of notes.splice(0)) forget();
     if (onAbort) signal?.removeEventListener("abort", onAbort);
   };
   return new ReadableStream<Deno.Signal>({
@@ -104,6 +108,7 @@ export function signals(
           };
           Deno.addSignalListener(name, handler);
           handlers.set(name, handler);
+          notes.push(noteSignalListener(name));
         }
       } catch (error) {
         remove();

@@ -1,8 +1,22 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { checkTimeout } from "../_ffi/names.ts";
-import { describe } from "../_ffi/cstring.ts";
-import { sockaddrUn } from "../_ffi/socket.ts";
+import { checkInteger, checkOptions, describe } from "../_check/mod.ts";
+import { C, E } from "../_ffi/constants.ts";
+import { osError } from "../_ffi/errors.ts";
+import { closeFd } from "../_ffi/fd.ts";
+import { errno, libc } from "../_ffi/libc.ts";
+import {
+  getIntOption,
+  newSocket,
+  resolveHost,
+  showPath,
+  type SockAddr,
+  sockaddrUn,
+} from "../_ffi/socket.ts";
+import { pollNow, pollSource, retry, type WaitUntil } from "../_wait/engine.ts";
+import { FdHandle } from "../_wait/fd_handle.ts";
+import { untilOf, type WaitOptions } from "../_wait/options.ts";
+import { type SocketEnd, socketEnd } from "./socket_end.ts";
 
 /**
  * Options of {@linkcode connect} for a Unix socket.
@@ -19,13 +33,9 @@ import { sockaddrUn } from "../_ffi/socket.ts";
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export interface UnixConnectOptions {
-  /** Filesystem path of the socket. */
+export interface UnixConnectOptions extends WaitOptions {
+  /** Filesystem path of the socket, or a Linux abstract name `"\0name"`. */
   path: string;
-  /** Aborting rejects with the signal's reason (a late connection is closed). */
-  signal?: AbortSignal;
-  /** Milliseconds before giving up with `Deno.errors.TimedOut`. */
-  timeout?: number;
 }
 
 /**
@@ -40,15 +50,11 @@ export interface UnixConnectOptions {
  * (await connect(options)).close();
  * ```
  */
-export interface TcpConnectOptions {
+export interface TcpConnectOptions extends WaitOptions {
   /** Port to connect to. */
   port: number;
-  /** Host to connect to. Default `"127.0.0.1"`. */
+  /** Host to connect to (a literal or a name). Default `"127.0.0.1"`. */
   hostname?: string;
-  /** Aborting rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Milliseconds before giving up with `Deno.errors.TimedOut`. */
-  timeout?: number;
 }
 
 /**
@@ -73,34 +79,18 @@ export interface TcpConnectOptions {
  */
 export type ConnectOptions = UnixConnectOptions | TcpConnectOptions;
 
-function rewrap(error: unknown, target: string): unknown {
-  if (
-    error instanceof Error && error.constructor !== Error &&
-    !(error instanceof DOMException)
-  ) {
-    const Class = error.constructor as new (
-      message: string,
-      options: ErrorOptions,
-    ) => Error;
-    try {
-      return new Class(
-        `connect(): cannot connect to ${target}: ${error.message}`,
-        { cause: error },
-      );
-    } catch {
-      return error;
-    }
-  }
-  return error;
-}
-
 /**
- * Connects to a Unix socket path or a TCP port (on top of `Deno.connect`),
- * with an abort signal and a timeout for both.
+ * Connects to a Unix socket (a path or an abstract name) or a TCP port,
+ * with an abort signal and a timeout for the whole attempt. The connection
+ * is a `SocketEnd`: a byte stream with an `fd`, half-close, and on Unix
+ * sockets `peerCredentials()` and descriptor passing.
+ *
+ * System calls: `socket`, `connect` (non-blocking; a full Unix backlog is
+ * retried), `getsockopt(SO_ERROR)`, `getaddrinfo` for a TCP host name.
  *
  * @param options `{ path }` or `{ port, hostname? }`, plus `signal` and `timeout`.
- * @returns The connection (`Deno.Conn`, with `readable`, `writable`, `closeWrite()`).
- * @throws {Deno.errors.NotFound} If no socket file exists at the path.
+ * @returns The connection.
+ * @throws {Deno.errors.NotFound} If no socket file exists at the path (or the host does not resolve).
  * @throws {Deno.errors.ConnectionRefused} If nobody listens there (a stale file, or a closed port).
  * @throws {Deno.errors.TimedOut} If `timeout` elapsed first.
  * @throws {TypeError} If the options have neither a string `path` nor a numeric `port`.
@@ -116,79 +106,92 @@ function rewrap(error: unknown, target: string): unknown {
  * await assertRejects(() => connect({ port, timeout: 2000 }), Deno.errors.ConnectionRefused);
  * ```
  */
-export async function connect(options: ConnectOptions): Promise<Deno.Conn> {
+export async function connect(options: ConnectOptions): Promise<SocketEnd> {
   const call = "connect()";
   if (typeof options !== "object" || options === null) {
     throw new TypeError(
       `${call}: options must be { path } or { port }, got ${describe(options)}`,
     );
   }
-  const { signal, timeout } = options;
-  checkTimeout(timeout, call);
-  let target: string;
-  let start: (signal: AbortSignal | undefined) => Promise<Deno.Conn>;
+  const until = untilOf(options, call);
   if ("path" in options) {
-    const { path } = options;
-    sockaddrUn(path, call);
-    target = JSON.stringify(path);
-    start = () => Deno.connect({ transport: "unix", path });
-  } else if ("port" in options) {
-    const { port, hostname = "127.0.0.1" } = options;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new RangeError(
-        `${call}: port must be an integer from 1 to 65535, got ${
-          describe(port)
-        }`,
+    const o = checkOptions<UnixConnectOptions>(options, call);
+    const addr = sockaddrUn(o.path, call);
+    return await connectTo(addr, showPath(o.path!), call, until);
+  }
+  if ("port" in options) {
+    const o = checkOptions<TcpConnectOptions>(options, call);
+    const port = checkInteger(o.port, "port", call, 1, 65535);
+    if (o.hostname !== undefined && typeof o.hostname !== "string") {
+      throw new TypeError(
+        `${call}: hostname must be a string, got ${describe(o.hostname)}`,
       );
     }
-    target = `${hostname}:${port}`;
-    start = (s) =>
-      Deno.connect({ hostname, port, ...(s ? { signal: s } : {}) });
-  } else {
-    throw new TypeError(
-      `${call}: options must have a path (Unix) or a port (TCP)`,
-    );
-  }
-  signal?.throwIfAborted();
-  if (timeout === undefined && !signal) {
-    try {
-      return await start(undefined);
-    } catch (error) {
-      throw rewrap(error, target);
+    const hostname = o.hostname ?? "127.0.0.1";
+    const addrs = await resolveHost(hostname, port, call);
+    let last: unknown;
+    for (const addr of addrs) {
+      try {
+        return await connectTo(addr, `${hostname}:${port}`, call, until);
+      } catch (error) {
+        if (
+          error instanceof Deno.errors.TimedOut ||
+          error instanceof DOMException || until.signal?.aborted
+        ) {
+          throw error;
+        }
+        last = error;
+      }
     }
+    throw last;
   }
-  // A timer cleared once settled, so that it never keeps the process alive.
-  const gaveUp = new AbortController();
-  const timer = timeout === undefined
-    ? undefined
-    : setTimeout(() => gaveUp.abort(), timeout);
-  const onAbort = () => gaveUp.abort();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  const connecting = start(gaveUp.signal);
-  const abandoned = new Promise<never>((_, reject) => {
-    gaveUp.signal.addEventListener(
-      "abort",
-      () => reject(gaveUp.signal.reason),
-      {
-        once: true,
+  throw new TypeError(
+    `${call}: options must have a path (Unix) or a port (TCP)`,
+  );
+}
+
+async function connectTo(
+  addr: SockAddr,
+  target: string,
+  call: string,
+  until: WaitUntil,
+): Promise<SocketEnd> {
+  const lib = libc();
+  const fd = newSocket(addr.family, C.SOCK_STREAM, call);
+  const handle = new FdHandle(fd, `connection to ${target}`, "socket");
+  const action = `cannot connect to ${target}`;
+  try {
+    let inProgress = false;
+    await retry(
+      handle.owner,
+      call,
+      "was not accepted",
+      // A Unix listener with a full backlog answers EAGAIN and sends no
+      // readiness: retry on a schedule. TCP says EINPROGRESS, then POLLOUT.
+      () => inProgress ? [handle.source(C.POLLOUT)] : [pollSource(() => true)],
+      until,
+      () => {
+        if (inProgress) {
+          // Writable means the connection attempt finished, one way or the other.
+          if (pollNow(fd, C.POLLOUT) === 0) return undefined;
+          const code = getIntOption(fd, C.SOL_SOCKET, C.SO_ERROR, call);
+          if (code === 0) return true;
+          throw osError(code, call, action);
+        }
+        if (lib.connect(fd, addr.addr, addr.len) === 0) return true;
+        const code = errno();
+        if (code === E.EINPROGRESS) {
+          inProgress = true;
+          return undefined;
+        }
+        if (code === E.EAGAIN || code === E.EINTR) return undefined;
+        throw osError(code, call, action);
       },
     );
-  });
-  try {
-    return await Promise.race([connecting, abandoned]);
+    return socketEnd(handle.detach(call));
   } catch (error) {
-    // A connection that completes after we gave up is closed at once.
-    connecting.then((conn) => conn.close(), () => {});
-    if (signal?.aborted) throw signal.reason;
-    if (gaveUp.signal.aborted) {
-      throw new Deno.errors.TimedOut(
-        `${call}: no connection to ${target} within ${timeout} ms`,
-      );
-    }
-    throw rewrap(error, target);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-    abandoned.catch(() => {});
+    if (!handle.closed) handle.close();
+    else closeFd(fd);
+    throw error;
   }
 }

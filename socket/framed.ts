@@ -1,6 +1,13 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { describe } from "../_ffi/cstring.ts";
+import {
+  checkInteger,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  describe,
+  FRAME_SIZE_MAX,
+} from "../_check/mod.ts";
+
+export { DEFAULT_MAX_MESSAGE_SIZE };
 
 /**
  * Options of {@linkcode framed}.
@@ -86,23 +93,11 @@ export interface ByteChannel {
  */
 export interface Framed {
   /** Received messages, one chunk per message. */
-  readonly readable: ReadableStream<Uint8Array>;
+  readonly readable: ReadableStream<Uint8Array<ArrayBuffer>>;
   /** Messages to send, one chunk per message. Closing it half-closes the channel. */
   readonly writable: WritableStream<Uint8Array>;
 }
 
-/**
- * Default {@linkcode FramedOptions.maxMessageSize}: 16 MiB.
- *
- * @example The default limit
- * ```ts
- * import { DEFAULT_MAX_MESSAGE_SIZE } from "@posix/ipc/socket";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(DEFAULT_MAX_MESSAGE_SIZE, 16 * 1024 * 1024);
- * ```
- */
-export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 const HEADER = 4;
 /**
  * Messages up to this size are copied behind their header and written once;
@@ -173,18 +168,9 @@ export function framed(
       }`,
     );
   }
-  const { maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE } = options;
-  if (
-    !Number.isInteger(maxMessageSize) || maxMessageSize < 0 ||
-    maxMessageSize > 0xffffffff
-  ) {
-    throw new RangeError(
-      `framed(): maxMessageSize must be an integer from 0 to 4294967295, got ${
-        describe(maxMessageSize)
-      }`,
-    );
-  }
-  let readable: ReadableStream<Uint8Array> | undefined;
+  const { maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE } = options ?? {};
+  checkInteger(maxMessageSize, "maxMessageSize", "framed()", 0, FRAME_SIZE_MAX);
+  let readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
   let writable: WritableStream<Uint8Array> | undefined;
   let readDone = false;
   let writeDone = false;
@@ -289,7 +275,7 @@ function decode(
   channel: ByteChannel,
   max: number,
   done: () => void,
-): ReadableStream<Uint8Array> {
+): ReadableStream<Uint8Array<ArrayBuffer>> {
   let source: Source | undefined;
   // Buffered bytes live in buffer[start, end).
   let buffer = new Uint8Array(BUFFER_SIZE);
@@ -311,7 +297,7 @@ function decode(
     return true;
   };
 
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
     start() {
       source = new Source(channel);
     },
@@ -329,7 +315,9 @@ function decode(
     },
   }, { highWaterMark: 0 });
 
-  async function next(controller: ReadableStreamDefaultController<Uint8Array>) {
+  async function next(
+    controller: ReadableStreamDefaultController<Uint8Array<ArrayBuffer>>,
+  ) {
     while (end - start < HEADER) {
       if (!(await fill())) {
         if (end === start) {

@@ -1,17 +1,31 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
-import { C } from "../_ffi/constants.ts";
-import { cString, describe } from "../_ffi/cstring.ts";
-import { libc } from "../_ffi/libc.ts";
-import { unlinkAtExit } from "../_ffi/shutdown.ts";
-import { sockaddrUn } from "../_ffi/socket.ts";
 import {
-  applySocketMode,
+  checkBoolean,
+  checkInteger,
   checkMode,
-  clearStaleSocket,
-  removeOurSocket,
-  socketInode,
-} from "./_unix_path.ts";
+  checkOptions,
+  describe,
+} from "../_check/mod.ts";
+import { C, E } from "../_ffi/constants.ts";
+import { lastError, osError } from "../_ffi/errors.ts";
+import { closeFd } from "../_ffi/fd.ts";
+import { errno, libc } from "../_ffi/libc.ts";
+import {
+  newSocket,
+  resolveHostSync,
+  setIntOption,
+  showPath,
+  socketAddr,
+  socketPath,
+} from "../_ffi/socket.ts";
+import { Lifecycle } from "../_object/lifecycle.ts";
+import type { UnlinkOptions } from "../_object/options.ts";
+import { retry } from "../_wait/engine.ts";
+import { FdHandle } from "../_wait/fd_handle.ts";
+import { untilOf, type WaitOptions } from "../_wait/options.ts";
+import { bindUnix } from "./_bind.ts";
+import { adoptSocket, type SocketEnd, socketEnd } from "./socket_end.ts";
 
 /**
  * Options of {@linkcode listen} for a Unix socket.
@@ -28,19 +42,26 @@ import {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export interface UnixListenOptions {
-  /** Filesystem path of the socket (at most 107 bytes). */
-  path: string;
-  /** Permission bits applied to the socket file (who may connect). */
-  mode?: number;
+export interface UnixListenOptions extends UnlinkOptions {
   /**
-   * Remove the socket file when this process exits — normally, or on SIGINT/SIGTERM
-   * (which then run this cleanup and exit with 128 + the signal number, as
-   * `onShutdown` does) — unless it was unlinked already. A process killed
-   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
-   * Default false.
+   * Filesystem path of the socket (at most 107 bytes), or a Linux abstract
+   * name spelled with a leading NUL: `"\0my-service"` (no file; it vanishes
+   * with the socket).
    */
-  unlinkOnExit?: boolean;
+  path: string;
+  /**
+   * Permission bits of the socket file (who may connect), in place from the
+   * moment it exists. Default: `0o777` minus the umask.
+   */
+  mode?: number;
+  /** Pending connections the kernel queues. Default 511. */
+  backlog?: number;
+  /**
+   * Remove the socket file when the listener is closed (if it is still this
+   * listener's). Default **true**, as Node's `net.Server` does: a listening
+   * socket's file is its own.
+   */
+  unlinkOnClose?: boolean;
 }
 
 /**
@@ -59,8 +80,12 @@ export interface UnixListenOptions {
 export interface TcpListenOptions {
   /** Port to listen on; 0 picks a free one (see `addr`). */
   port: number;
-  /** Address to bind. Default `"0.0.0.0"`, as `Deno.listen`. */
+  /** Address to bind (a literal, or a name from /etc/hosts). Default `"0.0.0.0"`, as `Deno.listen`. */
   hostname?: string;
+  /** Pending connections the kernel queues. Default 511. */
+  backlog?: number;
+  /** Let several sockets bind the same port (`SO_REUSEPORT`). Default false. */
+  reusePort?: boolean;
 }
 
 /**
@@ -80,14 +105,32 @@ export interface TcpListenOptions {
 export type ListenOptions = UnixListenOptions | TcpListenOptions;
 
 let newListener: (
-  listener: Deno.Listener,
-  path: string | null,
-  unlinkOnExit: boolean,
+  fd: number,
+  lifecycle: Lifecycle | null,
+  name: string,
 ) => SocketListener;
 
+/** @internal A listener around a listening fd (adopted ones have no lifecycle). */
+export function socketListener(
+  fd: number,
+  lifecycle: Lifecycle | null,
+  name: string,
+): SocketListener {
+  return newListener(fd, lifecycle, name);
+}
+
 /**
- * A listening socket from {@linkcode listen}: iterate it (or call
- * {@linkcode SocketListener.accept}) to get connections.
+ * A listening stream socket (Unix or TCP) from {@linkcode listen},
+ * {@linkcode SocketListener.fromFd} or `listenFds()`: iterate it (or call
+ * {@linkcode SocketListener.accept}) for connections, each a `SocketEnd`.
+ *
+ * It has an `fd`, so it can be given to worker processes —
+ * `spawn(cmd, { fds: { 3: listener } })` or, for the socket-activation
+ * convention, `spawn(cmd, { listenFds: [listener] })` — the pre-fork model
+ * of nginx and PostgreSQL. Passing it to `spawn` keeps it here (to start
+ * more workers); close it here when no longer needed. Children get it in
+ * blocking mode, as C and Python programs expect; accepting here too still
+ * works, but is best left to the workers (see `accept`).
  *
  * @example Serve one connection
  * ```ts
@@ -103,73 +146,152 @@ let newListener: (
  *     break;
  *   }
  * })();
- * const client = await connect({ path });
- * const w = client.writable.getWriter();
- * await w.write(new TextEncoder().encode("hi"));
- * await client.closeWrite();
+ * using client = await connect({ path });
+ * await client.write(new TextEncoder().encode("hi"));
+ * client.closeWrite();
  * assertEquals(await new Response(client.readable).text(), "hi");
  * await serving;
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {
-  #listener: Deno.Listener;
-  #path: string | null;
-  #ino: bigint | null = null;
-  #closed = false;
-  #forgetExit: (() => void) | undefined;
+export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
+  #handle: FdHandle;
+  #lifecycle: Lifecycle | null;
+  /**
+   * The socket's name in the socket-activation protocol (`LISTEN_FDNAMES`):
+   * from the environment for `listenFds()`, else `"unknown"`.
+   */
+  readonly name: string;
 
   static {
-    newListener = (listener, path, unlinkOnExit) =>
-      new SocketListener(listener, path, unlinkOnExit);
+    newListener = (fd, lifecycle, name) =>
+      new SocketListener(fd, lifecycle, name);
   }
 
-  private constructor(
-    listener: Deno.Listener,
-    path: string | null,
-    unlinkOnExit: boolean,
-  ) {
-    this.#listener = listener;
-    this.#path = path;
-    if (path !== null) {
-      this.#ino = socketInode(path);
-      if (unlinkOnExit) {
-        this.#forgetExit = unlinkAtExit(
-          path,
-          () => libc().unlink(cString(path)),
-        );
-      }
-    }
+  private constructor(fd: number, lifecycle: Lifecycle | null, name: string) {
+    const path = socketPath(fd);
+    this.#handle = new FdHandle(
+      fd,
+      path !== null ? `listener ${showPath(path)}` : `listener (fd ${fd})`,
+      "socket",
+    );
+    this.#lifecycle = lifecycle;
+    this.name = name;
+  }
+
+  /**
+   * Adopts an inherited listening stream socket (Unix or TCP), e.g. one a
+   * parent placed with `spawn(…, { fds: { 3: listener } })`. It is made
+   * close-on-exec and non-blocking; closing it removes no file.
+   *
+   * @param fd The descriptor number.
+   * @returns The listener that now owns `fd`.
+   * @throws {TypeError} If `fd` is not a listening stream socket (the message says what it is).
+   *
+   * @example Adopt fd 3 in a worker
+   * ```ts ignore
+   * import { SocketListener } from "@posix/ipc/socket";
+   *
+   * using listener = SocketListener.fromFd(3);
+   * for await (const conn of listener) conn.close();
+   * ```
+   */
+  static fromFd(fd: number): SocketListener {
+    return newListener(
+      adoptSocket(fd, C.SOCK_STREAM, "SocketListener.fromFd()", true),
+      null,
+      "unknown",
+    );
+  }
+
+  /** The descriptor, or -1 once closed. */
+  get fd(): number {
+    return this.#handle.fd;
   }
 
   /** The local address: `{ transport: "unix", path }` or `{ transport: "tcp", hostname, port }`. */
   get addr(): Deno.Addr {
-    return this.#listener.addr;
+    const fd = this.#handle.use("SocketListener.addr");
+    return socketAddr(fd, false) ?? { transport: "unix", path: "" };
+  }
+
+  /** The bound Unix path (`"\0name"` for an abstract name), or null for TCP. */
+  get path(): string | null {
+    return this.#handle.closed ? null : socketPath(this.#handle.fd);
   }
 
   /**
    * Waits for the next connection.
    *
-   * @throws {Deno.errors.BadResource} If the listener is closed.
+   * If a child this listener was given to made it blocking (as `spawn()`
+   * does, and as C programs expect), each accept here briefly sets
+   * `O_NONBLOCK` around the `accept4` call, so this process never blocks; a
+   * child blocked in `accept()` at that instant may see `EAGAIN` once.
+   *
+   * @param options An abort signal and a timeout.
+   * @returns The connection.
+   * @throws {Deno.errors.BadResource} If the listener is (or gets) closed.
+   * @throws {Deno.errors.TimedOut} If no connection came within `timeout`.
+   *
+   * @example Accept with a deadline
+   * ```ts
+   * import { listen } from "@posix/ipc/socket";
+   * import { assertRejects } from "@std/assert";
+   *
+   * using listener = listen({ port: 0, hostname: "127.0.0.1" });
+   * await assertRejects(() => listener.accept({ timeout: 10 }), Deno.errors.TimedOut);
+   * ```
    */
-  accept(): Promise<Deno.Conn> {
-    if (this.#closed) {
-      return Promise.reject(
-        new Deno.errors.BadResource(
-          "SocketListener.accept(): the listener is closed",
-        ),
-      );
+  accept(options?: WaitOptions): Promise<SocketEnd> {
+    const call = "SocketListener.accept()";
+    let until;
+    try {
+      until = untilOf(options, call);
+      this.#handle.use(call);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#listener.accept();
+    const handle = this.#handle;
+    return retry(
+      handle.owner,
+      call,
+      "had no connection",
+      [handle.source(C.POLLIN)],
+      until,
+      () => this.#tryAccept(call),
+    );
+  }
+
+  #tryAccept(call: string): SocketEnd | undefined {
+    const lib = libc();
+    const fd = this.#handle.use(call);
+    const flags = lib.fcntl(fd, C.F_GETFL, 0);
+    const blocking = flags !== -1 && (flags & C.O_NONBLOCK) === 0;
+    if (blocking) lib.fcntl(fd, C.F_SETFL, flags | C.O_NONBLOCK);
+    const conn = lib.accept4!(
+      fd,
+      null,
+      null,
+      C.SOCK_NONBLOCK | C.SOCK_CLOEXEC,
+    );
+    const code = errno();
+    if (blocking) lib.fcntl(fd, C.F_SETFL, flags);
+    if (conn >= 0) return socketEnd(conn);
+    if (code === E.EAGAIN || code === E.EINTR || code === E.ECONNABORTED) {
+      return undefined;
+    }
+    throw osError(code, call, `cannot accept on ${this.#handle.label}`);
   }
 
   /** Connections as they arrive; the iteration ends when the listener is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<Deno.Conn> {
-    while (!this.#closed) {
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<SocketEnd> {
+    while (!this.#handle.closed) {
       try {
-        yield await this.#listener.accept();
+        yield await this.accept();
       } catch (error) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        if (this.#handle.closed || error instanceof Deno.errors.BadResource) {
+          return;
+        }
         throw error;
       }
     }
@@ -177,25 +299,27 @@ export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {
 
   /** Lets the process exit while the listener waits (as `Deno.Listener.unref`). */
   unref(): void {
-    this.#listener.unref();
+    this.#handle.setRef(false);
   }
 
   /** Undoes {@linkcode SocketListener.unref}. */
   ref(): void {
-    this.#listener.ref();
+    this.#handle.setRef(true);
   }
 
-  /** Stops listening and removes the socket file (if it is still ours). Idempotent. */
+  /**
+   * Stops listening: pending accepts fail with `BadResource`. A listener
+   * made by `listen()` removes its socket file (unless `unlinkOnClose: false`,
+   * and only if the file is still its own); an adopted one removes nothing.
+   * Idempotent.
+   */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#handle.closed) return;
     try {
-      this.#listener.close();
-    } catch {
-      // Already closed by Deno.
+      this.#handle.close();
+    } finally {
+      this.#lifecycle?.close("SocketListener.close()");
     }
-    removeOurSocket(this.#path, this.#ino);
-    this.#forgetExit?.();
   }
 
   /** Same as {@linkcode SocketListener.close}. */
@@ -204,24 +328,30 @@ export class SocketListener implements AsyncIterable<Deno.Conn>, Disposable {
   }
 }
 
+const DEFAULT_BACKLOG = 511;
+
 /**
- * Listens on a Unix socket path or a TCP port, on top of `Deno.listen`.
+ * Listens on a Unix socket path (or Linux abstract name) or a TCP port.
  *
- * For Unix paths it adds the hygiene every daemon needs: a **stale** socket
- * file left by a process that died is replaced; a **live** one — another
- * process is listening — is refused with `AddrInUse`, never stolen; `mode` is
- * applied to the socket file; `close()` removes the file.
+ * For Unix paths it adds the hygiene every daemon needs: the socket file is
+ * created with `mode` already in place (no window in which another user can
+ * connect); a **stale** file left by a process that died is replaced, a
+ * **live** one is refused with `AddrInUse`, never stolen — and two processes
+ * starting together on a stale path cannot both win; `close()` removes the
+ * file if it is still this listener's.
  *
- * System calls: `stat`, `socket`/`connect` (the liveness probe), `unlink`,
- * then `Deno.listen`, `chmod`.
+ * Use `Deno.listen` instead when you need a `Deno.Conn` for another Deno API
+ * (TLS, `Deno.serveHttp`); use this when you need an `fd` to give to
+ * workers, peer credentials, or descriptor passing.
  *
- * Permissions: `--allow-read` and `--allow-write` for Unix paths,
- * `--allow-net` for TCP, `--allow-ffi`.
+ * System calls: `socket`, `umask` around `bind`, `listen`; for a stale file
+ * `flock` of the directory, `connect` (the liveness probe), `unlinkat`.
  *
  * @param options `{ path, mode? }` for Unix, `{ port, hostname? }` for TCP.
  * @returns The listener.
- * @throws {Deno.errors.AddrInUse} If a live socket listens at the path (or the TCP port is taken).
+ * @throws {Deno.errors.AddrInUse} If a live socket is bound at the path (or the TCP port is taken).
  * @throws {Deno.errors.AlreadyExists} If something other than a socket is at the path.
+ * @throws {Deno.errors.NotFound} If the path's directory does not exist.
  * @throws {TypeError} If the options have neither a string `path` nor a numeric `port`.
  * @throws {RangeError} If the path is too long for a socket address or `mode`/`port` is out of range.
  *
@@ -241,41 +371,83 @@ export function listen(options: ListenOptions): SocketListener {
       `${call}: options must be { path } or { port }, got ${describe(options)}`,
     );
   }
+  const backlog = options.backlog === undefined
+    ? DEFAULT_BACKLOG
+    : checkInteger(options.backlog, "backlog", call, 0, 0x7fffffff);
   if ("path" in options) {
-    const { path, mode } = options;
-    sockaddrUn(path, call); // validates the path's type and length
-    checkMode(mode, call);
-    clearStaleSocket(path, C.SOCK_STREAM, call);
-    const listener = Deno.listen({ transport: "unix", path });
+    const o = checkOptions<UnixListenOptions>(options, call);
+    const mode = checkMode(o.mode, call);
+    const unlinkOnClose =
+      checkBoolean(o.unlinkOnClose, "unlinkOnClose", call) ??
+        true;
+    const unlinkOnExit = checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
+    const fd = newSocket(C.AF_UNIX, C.SOCK_STREAM, call);
     try {
-      applySocketMode(path, mode, call);
+      const bound = bindUnix(fd, o.path!, C.SOCK_STREAM, mode, call);
+      const lifecycle = bound.place && bound.identity
+        ? new Lifecycle(
+          `socket file ${showPath(o.path!)}`,
+          bound.place,
+          bound.identity,
+          true,
+          { unlinkOnClose, unlinkOnExit },
+        )
+        : null;
+      try {
+        startListening(fd, backlog, call, showPath(o.path!));
+      } catch (error) {
+        lifecycle?.removeIfOurs(call);
+        lifecycle?.close(call);
+        throw error;
+      }
+      return newListener(fd, lifecycle, "unknown");
     } catch (error) {
-      listener.close();
+      closeFd(fd);
       throw error;
     }
-    return newListener(listener, path, options.unlinkOnExit === true);
   }
   if ("port" in options) {
-    const { port, hostname } = options;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(
-        `${call}: port must be an integer from 0 to 65535, got ${
-          describe(port)
-        }`,
-      );
-    }
-    if (hostname !== undefined && typeof hostname !== "string") {
+    const o = checkOptions<TcpListenOptions>(options, call);
+    const port = checkInteger(o.port, "port", call, 0, 65535);
+    if (o.hostname !== undefined && typeof o.hostname !== "string") {
       throw new TypeError(
-        `${call}: hostname must be a string, got ${describe(hostname)}`,
+        `${call}: hostname must be a string, got ${describe(o.hostname)}`,
       );
     }
-    return newListener(
-      Deno.listen({ port, ...(hostname ? { hostname } : {}) }),
-      null,
-      false,
-    );
+    const reusePort = checkBoolean(o.reusePort, "reusePort", call) ?? false;
+    const hostname = o.hostname ?? "0.0.0.0";
+    const [addr] = resolveHostSync(hostname, port, call);
+    const fd = newSocket(addr!.family, C.SOCK_STREAM, call);
+    try {
+      setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1, call);
+      if (reusePort) setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEPORT, 1, call);
+      const where = `${hostname}:${port}`;
+      if (libc().bind(fd, addr!.addr, addr!.len) === -1) {
+        const code = errno();
+        if (code === E.EADDRINUSE) {
+          throw new Deno.errors.AddrInUse(`${call}: ${where} is in use`);
+        }
+        throw osError(code, call, `cannot bind ${where}`);
+      }
+      startListening(fd, backlog, call, where);
+      return newListener(fd, null, "unknown");
+    } catch (error) {
+      closeFd(fd);
+      throw error;
+    }
   }
   throw new TypeError(
     `${call}: options must have a path (Unix) or a port (TCP)`,
   );
+}
+
+function startListening(
+  fd: number,
+  backlog: number,
+  call: string,
+  where: string,
+): void {
+  if (libc().listen(fd, backlog) === -1) {
+    throw lastError(call, `cannot listen on ${where}`);
+  }
 }

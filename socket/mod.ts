@@ -1,37 +1,41 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
 /**
- * Sockets: Unix and TCP streams with path hygiene, message framing, socket
- * pairs for children, Unix datagrams, descriptor passing and peer identity.
+ * Sockets: Unix and TCP streams with path hygiene and descriptors you can
+ * hand to workers, message framing, socket pairs for children, Unix
+ * datagrams, descriptor passing, peer identity and socket activation.
  *
  * Sockets are the workhorse of local IPC (Docker, D-Bus, PostgreSQL): two-way,
- * many clients, any language. Deno already has `Deno.listen`/`Deno.connect`;
- * this module builds on them and adds what is missing:
+ * many clients, any language. Every connection here is a {@linkcode SocketEnd}
+ * — from {@linkcode socketPair}, a listener's `accept()`, {@linkcode connect}
+ * or an adopted fd — with `fd`, `read`/`write`, Web Streams, `closeWrite()`,
+ * and on Unix sockets `peerCredentials()` and `sendFds()`/`receiveFds()`.
  *
- * - {@linkcode listen}/{@linkcode connect}: stale Unix socket files are
- *   replaced, live ones refused (`AddrInUse`), `mode` applied, the file
- *   removed on close; `connect` takes `signal` and `timeout`.
- * - {@linkcode framed}: whole messages over any byte stream, in a documented
- *   length-prefixed format other languages can speak.
- * - {@linkcode socketPair}: a private two-way channel to give a child as fd
- *   3, with half-close, `SCM_RIGHTS` descriptor passing (`sendFds`/
- *   `receiveFds`) and `peerCredentials()` (`SO_PEERCRED`).
- * - {@linkcode UnixDatagram}: `AF_UNIX` datagrams without `--unstable-net`;
- *   boundaries kept, never truncated silently, descriptors allowed.
+ * | You need | Use |
+ * | --- | --- |
+ * | a `Deno.Conn` for another Deno API (TLS, HTTP) | `Deno.listen` / `Deno.connect` |
+ * | a listener workers can share (`fd`), the peer's uid/pid, fd passing, a socket file created with its mode | {@linkcode listen} / {@linkcode connect} |
+ * | a private channel to one child | {@linkcode socketPair} |
+ * | sockets a service manager passed (systemd, `spawn(…, { listenFds })`) | {@linkcode listenFds} |
+ * | whole messages over any of these | {@linkcode framed} |
+ * | messages with boundaries, no connection | {@linkcode UnixDatagram} |
+ *
+ * Unix socket paths may be Linux abstract names, spelled with a leading NUL
+ * (`"\0my-service"`, as Node and Python spell them): no file, nothing to
+ * clean up.
  *
  * When not to use: for bulk data between two processes on one machine,
  * shared memory is faster; for a child's stdout, a pipe is simpler.
  *
- * System calls: `Deno.listen`/`Deno.connect` for streams; `socketpair`,
- * `socket`, `bind`, `connect`, `shutdown`, `sendmsg`/`recvmsg`,
- * `getsockopt`, `poll` for the FFI sockets.
+ * System calls: `socket`, `bind` (under a narrowed `umask`), `listen`,
+ * `accept4`, `connect`, `recv`/`send` (`MSG_DONTWAIT`), `shutdown`,
+ * `sendmsg`/`recvmsg`, `getsockopt`, `flock`, `unlinkat`, `getaddrinfo`.
  *
- * Linux vs macOS: `SO_PEERCRED` is Linux-only (macOS has `LOCAL_PEERCRED`,
- * not wrapped: `NotSupported`); socket paths are limited to 107 bytes on
+ * Linux vs macOS: `SO_PEERCRED` and abstract names are Linux-only
+ * (`NotSupported` on macOS); socket paths are limited to 107 bytes on
  * Linux, 103 on macOS.
  *
- * Permissions: `--allow-ffi`; `--allow-read`/`--allow-write` for Unix paths
- * with `listen`/`connect`; `--allow-net` for TCP.
+ * Permissions: `--allow-ffi` (which, in practice, grants everything).
  *
  * @example A framed request/response over a Unix socket
  * ```ts
@@ -64,6 +68,7 @@
 export * from "./listen.ts";
 export * from "./connect.ts";
 export * from "./framed.ts";
+export * from "./socket_end.ts";
 export * from "./socket_pair.ts";
 export * from "./unix_datagram.ts";
 export * from "./listen_fds.ts";

@@ -1,34 +1,34 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
+import {
+  checkBoolean,
+  checkBytes,
+  checkMode,
+  checkOptions,
+  checkSize,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  MAX_FDS_PER_MESSAGE,
+} from "../_check/mod.ts";
 import { C, E } from "../_ffi/constants.ts";
-import { cString, describe } from "../_ffi/cstring.ts";
-import { lastError, osError } from "../_ffi/errno.ts";
 import { closeFd } from "../_ffi/fd.ts";
-import { FdHandle } from "../_ffi/handle.ts";
-import { libc } from "../_ffi/libc.ts";
-import { deadlineOf, delay, type WaitOptions } from "../_ffi/poll.ts";
 import {
   checkFdList,
   closeAll,
-  MAX_FDS_PER_MESSAGE,
+  newSocket,
   peekDatagramSize,
   receiveMessage,
   sendMessage,
+  showPath,
   sockaddrUn,
   socketPath,
-  unixSocket,
 } from "../_ffi/socket.ts";
-import { unlinkAtExit } from "../_ffi/shutdown.ts";
-import { checkTimeout } from "../_ffi/names.ts";
-import { checkChunk } from "../_streams/writable.ts";
-import { adoptSocket } from "./_adopt.ts";
-import {
-  applySocketMode,
-  checkMode,
-  clearStaleSocket,
-  removeOurSocket,
-  socketInode,
-} from "./_unix_path.ts";
+import { Lifecycle } from "../_object/lifecycle.ts";
+import type { UnlinkOptions } from "../_object/options.ts";
+import { pollSource, retry } from "../_wait/engine.ts";
+import { FdHandle } from "../_wait/fd_handle.ts";
+import { untilOf, type WaitOptions } from "../_wait/options.ts";
+import { bindUnix } from "./_bind.ts";
+import { adoptSocket } from "./socket_end.ts";
 
 /**
  * A datagram received by {@linkcode UnixDatagram}.
@@ -49,8 +49,11 @@ import {
  */
 export interface Datagram {
   /** The message, exactly as sent (boundaries are kept). */
-  data: Uint8Array;
-  /** The sender's bound path, or null when the sender is unbound. */
+  data: Uint8Array<ArrayBuffer>;
+  /**
+   * The sender's address: a path, a Linux abstract name spelled `"\0name"`
+   * (pass it to `send()` to reply), or null when the sender is unbound.
+   */
   path: string | null;
   /** Descriptors that came with it (close-on-exec, owned by the caller now). */
   fds: number[];
@@ -71,8 +74,11 @@ export interface Datagram {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export interface UnixDatagramBindOptions {
-  /** Permission bits of the socket file (who may send to it). */
+export interface UnixDatagramBindOptions extends UnlinkOptions {
+  /**
+   * Permission bits of the socket file (who may send to it), in place from
+   * the moment it exists. Default: `0o777` minus the umask.
+   */
   mode?: number;
   /**
    * Largest datagram {@linkcode UnixDatagram.receive} accepts, in bytes.
@@ -81,17 +87,15 @@ export interface UnixDatagramBindOptions {
    */
   maxMessageSize?: number;
   /**
-   * Remove the socket file when this process exits — normally, or on SIGINT/SIGTERM
-   * (which then run this cleanup and exit with 128 + the signal number, as
-   * `onShutdown` does) — unless it was unlinked already. A process killed
-   * with SIGKILL cannot clean up: `ipc rm --stale` finds what it left.
-   * Default false.
+   * Remove the socket file when the socket is closed (if it is still this
+   * socket's). Default **true**: a bound socket's file is its own.
    */
-  unlinkOnExit?: boolean;
+  unlinkOnClose?: boolean;
 }
 
 /**
- * Options of {@linkcode UnixDatagram.send}.
+ * Options of {@linkcode UnixDatagram.send}: descriptors to pass, and the
+ * `signal` and `timeout` of every wait (here: for room in a full receiver).
  *
  * @example Send with a deadline
  * ```ts
@@ -107,17 +111,14 @@ export interface UnixDatagramBindOptions {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export interface DatagramSendOptions {
+export interface DatagramSendOptions extends WaitOptions {
   /** Descriptors to pass along (`SCM_RIGHTS`). */
   fds?: readonly (number | { readonly fd: number })[];
-  /** Aborting stops waiting for room in the receiver's queue. */
-  signal?: AbortSignal;
-  /** Milliseconds to wait for room; then `Deno.errors.TimedOut`. */
-  timeout?: number;
 }
 
 /**
- * Options of {@linkcode UnixDatagram.receive}.
+ * Options of {@linkcode UnixDatagram.receive}: the `signal` and `timeout` of
+ * every wait. An aborted or timed-out receive consumes nothing.
  *
  * @example Wait at most 20 ms
  * ```ts
@@ -131,25 +132,23 @@ export interface DatagramSendOptions {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export interface DatagramReceiveOptions {
-  /** Aborting rejects with the signal's reason; no datagram is consumed. */
-  signal?: AbortSignal;
-  /** Milliseconds to wait; then `Deno.errors.TimedOut`, nothing consumed. */
-  timeout?: number;
-}
+export type DatagramReceiveOptions = WaitOptions;
 
-const DEFAULT_MAX = 16 * 1024 * 1024;
-
-let newDatagram: (fd: number, path: string | null, max: number) => UnixDatagram;
+let newDatagram: (
+  fd: number,
+  lifecycle: Lifecycle | null,
+  max: number,
+) => UnixDatagram;
 
 /**
  * An `AF_UNIX` datagram socket through libc — stable, no `--unstable-net`.
  * Every message keeps its boundaries; a receive gets exactly one whole
  * datagram, sized to fit (never silently truncated). Messages can carry
- * descriptors.
+ * descriptors. Addresses are paths, or Linux abstract names spelled with a
+ * leading NUL (`"\0name"`) in both directions.
  *
- * System calls: `socket(AF_UNIX, SOCK_DGRAM)`, `bind`, `chmod`, `sendmsg`,
- * `recv(MSG_PEEK | MSG_TRUNC)` (the size), `recvmsg`, `poll`, `unlink`.
+ * System calls: `socket(AF_UNIX, SOCK_DGRAM)`, `umask` around `bind`,
+ * `sendmsg`, `recv(MSG_PEEK | MSG_TRUNC)` (the size), `recvmsg`, `unlinkat`.
  *
  * @example Request and reply between two bound sockets
  * ```ts
@@ -169,69 +168,81 @@ let newDatagram: (fd: number, path: string | null, max: number) => UnixDatagram;
  */
 export class UnixDatagram implements Disposable {
   #handle: FdHandle;
-  #path: string | null;
-  #ino: bigint | null = null;
+  #lifecycle: Lifecycle | null;
   #max: number;
   #readable: ReadableStream<Datagram> | undefined;
-  #forgetExit: (() => void) | undefined;
 
   static {
-    newDatagram = (fd, path, max) => new UnixDatagram(fd, path, max);
+    newDatagram = (fd, lifecycle, max) => new UnixDatagram(fd, lifecycle, max);
   }
 
-  private constructor(fd: number, path: string | null, max: number) {
+  private constructor(fd: number, lifecycle: Lifecycle | null, max: number) {
+    const path = socketPath(fd);
     this.#handle = new FdHandle(
       fd,
-      path
-        ? `datagram socket ${JSON.stringify(path)}`
+      path !== null
+        ? `datagram socket ${showPath(path)}`
         : `datagram socket (fd ${fd})`,
+      "socket",
     );
-    this.#path = path;
+    this.#lifecycle = lifecycle;
     this.#max = max;
-    if (path !== null) this.#ino = socketInode(path);
   }
 
   /**
-   * Binds a datagram socket at `path`. A stale socket file is replaced; a
-   * live one is refused with `AddrInUse`. `close()` removes the file.
+   * Binds a datagram socket at `path` (or a Linux abstract name `"\0name"`).
+   * A stale socket file is replaced; a live one is refused with `AddrInUse`.
+   * `close()` removes the file (if it is still this socket's).
    *
    * @param path Where to bind (at most 107 bytes).
-   * @param options The file mode and the receive size limit.
+   * @param options The file mode, the receive size limit, cleanup.
    * @returns The bound socket.
    * @throws {Deno.errors.AddrInUse} If a live socket is bound there.
    * @throws {Deno.errors.AlreadyExists} If something other than a socket is there.
    * @throws {RangeError} If the path is too long or an option is out of range.
+   *
+   * @example An abstract name: no file at all
+   * ```ts
+   * import { UnixDatagram } from "@posix/ipc/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const name = `\0doc-${crypto.randomUUID().slice(0, 8)}`;
+   * using rx = UnixDatagram.bind(name);
+   * using tx = UnixDatagram.unbound();
+   * await tx.send(new Uint8Array([1]), name);
+   * assertEquals((await rx.receive()).data, new Uint8Array([1]));
+   * ```
    */
   static bind(
     path: string,
-    options: UnixDatagramBindOptions = {},
+    options?: UnixDatagramBindOptions,
   ): UnixDatagram {
     const call = "UnixDatagram.bind()";
-    const { addr, len } = sockaddrUn(path, call);
-    checkMode(options.mode, call);
-    const max = checkMax(options.maxMessageSize, call);
-    clearStaleSocket(path, C.SOCK_DGRAM, call);
-    const fd = unixSocket(C.SOCK_DGRAM, `${call}: cannot create a socket`);
-    if (libc().bind(fd, addr, len) === -1) {
-      const error = lastError(`${call}: cannot bind ${JSON.stringify(path)}`);
-      closeFd(fd);
-      throw error;
-    }
+    const o = checkOptions(options, call);
+    sockaddrUn(path, call);
+    const mode = checkMode(o.mode, call);
+    const max = checkMax(o.maxMessageSize, call);
+    const unlinkOnClose =
+      checkBoolean(o.unlinkOnClose, "unlinkOnClose", call) ??
+        true;
+    const unlinkOnExit = checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
+    const fd = newSocket(C.AF_UNIX, C.SOCK_DGRAM, call);
     try {
-      applySocketMode(path, options.mode, call);
+      const bound = bindUnix(fd, path, C.SOCK_DGRAM, mode, call);
+      const lifecycle = bound.place && bound.identity
+        ? new Lifecycle(
+          `socket file ${showPath(path)}`,
+          bound.place,
+          bound.identity,
+          true,
+          { unlinkOnClose, unlinkOnExit },
+        )
+        : null;
+      return newDatagram(fd, lifecycle, max);
     } catch (error) {
       closeFd(fd);
-      libc().unlink(cString(path));
       throw error;
     }
-    const socket = newDatagram(fd, path, max);
-    if (options.unlinkOnExit) {
-      socket.#forgetExit = unlinkAtExit(
-        path,
-        () => libc().unlink(cString(path)),
-      );
-    }
-    return socket;
   }
 
   /**
@@ -240,33 +251,57 @@ export class UnixDatagram implements Disposable {
    *
    * @param options The receive size limit.
    * @returns The socket.
+   *
+   * @example Send without an address of one's own
+   * ```ts
+   * import { UnixDatagram } from "@posix/ipc/socket";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const dir = Deno.makeTempDirSync();
+   * using rx = UnixDatagram.bind(`${dir}/rx`);
+   * using tx = UnixDatagram.unbound();
+   * await tx.send(new Uint8Array([9]), rx.path!);
+   * assertEquals((await rx.receive()).path, null);
+   * Deno.removeSync(dir, { recursive: true });
+   * ```
    */
-  static unbound(options: { maxMessageSize?: number } = {}): UnixDatagram {
+  static unbound(options?: { maxMessageSize?: number }): UnixDatagram {
     const call = "UnixDatagram.unbound()";
-    const max = checkMax(options.maxMessageSize, call);
-    return newDatagram(
-      unixSocket(C.SOCK_DGRAM, `${call}: cannot create a socket`),
-      null,
-      max,
-    );
+    const o = checkOptions(options, call);
+    const max = checkMax(o.maxMessageSize, call);
+    return newDatagram(newSocket(C.AF_UNIX, C.SOCK_DGRAM, call), null, max);
   }
 
   /**
    * Adopts an inherited datagram socket fd (checked with `getsockopt`), e.g.
-   * one passed by a parent or by socket activation.
+   * one passed by a parent or by a socket manager. Closing it removes no
+   * file: the socket belongs to whoever bound it.
    *
    * @param fd The descriptor number.
    * @returns The handle that now owns `fd`.
    * @throws {TypeError} If `fd` is not a datagram socket (the message says what it is).
+   *
+   * @example Adopt an activated datagram socket
+   * ```ts ignore
+   * import { UnixDatagram } from "@posix/ipc/socket";
+   *
+   * using socket = UnixDatagram.fromFd(3);
+   * const { data } = await socket.receive();
+   * ```
    */
   static fromFd(fd: number): UnixDatagram {
-    const adopted = adoptSocket(fd, C.SOCK_DGRAM, "UnixDatagram.fromFd()");
-    return newDatagram(adopted, socketPath(adopted), DEFAULT_MAX);
+    const adopted = adoptSocket(
+      fd,
+      C.SOCK_DGRAM,
+      "UnixDatagram.fromFd()",
+      false,
+    );
+    return newDatagram(adopted, null, DEFAULT_MAX_MESSAGE_SIZE);
   }
 
-  /** The bound path, or null for an unbound socket. */
+  /** The bound path (`"\0name"` for an abstract name), or null for an unbound socket. */
   get path(): string | null {
-    return this.#path;
+    return this.#handle.closed ? null : socketPath(this.#handle.fd);
   }
 
   /** The descriptor number, or -1 once closed. */
@@ -275,65 +310,57 @@ export class UnixDatagram implements Disposable {
   }
 
   /**
-   * Sends one datagram to the socket bound at `path`, waiting while the
-   * receiver's queue is full.
+   * Sends one datagram to the socket at `path` (a path or `"\0name"`),
+   * waiting while the receiver's queue is full.
    *
    * @param data The message (its size is limited by the kernel's socket buffers).
-   * @param path The receiver's path.
+   * @param path The receiver's address.
    * @param options Descriptors to pass, an abort signal, a timeout.
    * @throws {Deno.errors.NotFound} If nothing is bound at `path`.
    * @throws {Deno.errors.ConnectionRefused} If the socket file there is stale.
    * @throws {RangeError} If the message is too large for a datagram (EMSGSIZE); the message names the size.
+   * @throws {Deno.errors.TimedOut} If the receiver stayed full for `timeout`.
    */
   async send(
     data: Uint8Array,
     path: string,
-    options: DatagramSendOptions = {},
+    options?: DatagramSendOptions,
   ): Promise<void> {
     const call = "UnixDatagram.send()";
-    checkChunk(data, call);
+    checkBytes(data, call);
     const dest = sockaddrUn(path, call);
-    const fds = options.fds === undefined ? [] : checkFdList(options.fds, call);
-    const { signal, timeout } = options;
-    checkTimeout(timeout, call);
-    signal?.throwIfAborted();
-    const deadline = deadlineOf(timeout);
-    const action = `Cannot send a datagram of ${data.byteLength} bytes to ${
-      JSON.stringify(path)
+    const o = checkOptions(options, call);
+    const fds = o.fds === undefined ? [] : checkFdList(o.fds, call);
+    const until = untilOf(o, call);
+    const handle = this.#handle;
+    const action = `cannot send a datagram of ${data.byteLength} bytes to ${
+      showPath(path)
     }`;
-    let backoff = 0.25;
-    for (;;) {
-      const fd = this.#handle.use(call);
-      let sent: number;
+    const attempt = () => {
       try {
-        sent = sendMessage(fd, data, fds, dest, action);
+        const n = sendMessage(handle.use(call), data, fds, dest, call, action);
+        return n < 0 ? undefined : true;
       } catch (error) {
         if ((error as { errno?: number }).errno === E.EMSGSIZE) {
           throw new RangeError(
             `${call}: a datagram of ${data.byteLength} bytes is too large for this socket (EMSGSIZE)`,
-            {
-              cause: error,
-            },
+            { cause: error },
           );
         }
         throw error;
       }
-      if (sent >= 0) return;
-      // The receiver's queue is full. poll() cannot tell an unconnected
-      // sender when it drains, so retry on a short capped backoff.
-      if (performance.now() >= deadline) {
-        throw new Deno.errors.TimedOut(
-          `${call}: the receiver ${
-            JSON.stringify(path)
-          } stayed full for ${timeout} ms`,
-        );
-      }
-      await delay(
-        Math.min(backoff, Math.max(0, deadline - performance.now())),
-        signal,
-      );
-      backoff = Math.min(backoff * 2, 16);
-    }
+    };
+    if (attempt()) return;
+    // The receiver's queue is full. poll() cannot tell an unconnected sender
+    // when it drains, so the engine retries on its backoff schedule.
+    await retry(
+      handle.owner,
+      call,
+      `found ${showPath(path)} full`,
+      [pollSource(() => true)],
+      until,
+      attempt,
+    );
   }
 
   /**
@@ -341,54 +368,50 @@ export class UnixDatagram implements Disposable {
    * an aborted or timed-out receive consumes nothing.
    *
    * @param options An abort signal and a timeout.
-   * @returns The message, the sender's path and any descriptors.
+   * @returns The message, the sender's address and any descriptors.
    * @throws {RangeError} If the datagram is over `maxMessageSize` (it is consumed; both sizes are named).
    * @throws {Deno.errors.TimedOut} If nothing arrived within `timeout`.
-   * @throws {Deno.errors.BadResource} If the socket is closed.
+   * @throws {Deno.errors.BadResource} If the socket is (or gets) closed.
    */
-  async receive(options: DatagramReceiveOptions = {}): Promise<Datagram> {
+  receive(options?: DatagramReceiveOptions): Promise<Datagram> {
     const call = "UnixDatagram.receive()";
-    const { signal, timeout } = options;
-    checkTimeout(timeout, call);
-    signal?.throwIfAborted();
-    const deadline = deadlineOf(timeout);
-    for (;;) {
-      const fd = this.#handle.use(call);
-      const size = peekDatagramSize(
-        fd,
-        `Cannot receive on ${this.#handle.label}`,
-      );
-      if (size !== null) return this.#take(fd, size, call);
-      const wait: WaitOptions = { signal };
-      if (deadline !== Infinity) {
-        wait.timeout = Math.max(0, deadline - performance.now());
-      }
-      const revents = await this.#handle.wait(C.POLLIN, call, wait);
-      if (revents === 0 && performance.now() >= deadline) {
-        throw new Deno.errors.TimedOut(
-          `${call}: no datagram within ${timeout} ms`,
-        );
-      }
+    let until;
+    try {
+      until = untilOf(options, call);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    const handle = this.#handle;
+    return retry(
+      handle.owner,
+      call,
+      "stayed empty",
+      [handle.source(C.POLLIN)],
+      until,
+      () => this.#tryTake(call),
+    );
   }
 
-  #take(fd: number, size: number, call: string): Datagram {
+  #tryTake(call: string): Datagram | undefined {
+    const fd = this.#handle.use(call);
+    const action = `cannot receive on ${this.#handle.label}`;
+    const size = peekDatagramSize(fd, call, action);
+    if (size === null) return undefined;
     const buffer = new Uint8Array(size > this.#max ? 1 : size);
     const got = receiveMessage(
       fd,
       buffer,
       MAX_FDS_PER_MESSAGE,
       true,
-      `Cannot receive on ${this.#handle.label}`,
+      call,
+      action,
     );
-    if (!got) {
-      throw osError(E.EAGAIN, `Cannot receive on ${this.#handle.label}`);
-    }
+    if (!got) return undefined;
     if (got.size > this.#max) {
       closeAll(got.fds);
       throw new RangeError(
         `${call}: dropped a datagram of ${got.size} bytes from ${
-          got.path ?? "an unbound socket"
+          got.path === null ? "an unbound socket" : showPath(got.path)
         }, over maxMessageSize (${this.#max} bytes)`,
       );
     }
@@ -400,8 +423,8 @@ export class UnixDatagram implements Disposable {
   }
 
   /**
-   * Received datagrams as a stream (each chunk one whole datagram). Cancel
-   * it to stop; the socket stays open until `close()`.
+   * Received datagrams as a stream (each chunk one whole datagram, with its
+   * sender). Cancel it to stop; the socket stays open until `close()`.
    */
   get readable(): ReadableStream<Datagram> {
     return this.#readable ??= new ReadableStream<Datagram>({
@@ -416,12 +439,19 @@ export class UnixDatagram implements Disposable {
     }, { highWaterMark: 0 });
   }
 
-  /** Closes the socket and removes its file (if it is still this socket's). Idempotent. */
+  /**
+   * Closes the socket; pending receives fail with `BadResource`. A socket
+   * made by `bind()` removes its file (unless `unlinkOnClose: false`, and only
+   * if the file is still its own); an adopted one removes nothing.
+   * Idempotent.
+   */
   close(): void {
     if (this.#handle.closed) return;
-    this.#handle.close();
-    removeOurSocket(this.#path, this.#ino);
-    this.#forgetExit?.();
+    try {
+      this.#handle.close();
+    } finally {
+      this.#lifecycle?.close("UnixDatagram.close()");
+    }
   }
 
   /** Same as {@linkcode UnixDatagram.close}. */
@@ -431,13 +461,6 @@ export class UnixDatagram implements Disposable {
 }
 
 function checkMax(value: unknown, call: string): number {
-  if (value === undefined) return DEFAULT_MAX;
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw new RangeError(
-      `${call}: maxMessageSize must be a non-negative integer, got ${
-        describe(value)
-      }`,
-    );
-  }
-  return value as number;
+  if (value === undefined) return DEFAULT_MAX_MESSAGE_SIZE;
+  return checkSize(value, "maxMessageSize", call, Number.MAX_SAFE_INTEGER, 0);
 }

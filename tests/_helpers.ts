@@ -3,6 +3,7 @@
 // peers compiled on the fly, Deno child processes.
 
 import { assertEquals } from "@std/assert";
+import { pipe } from "../pipe/mod.ts";
 
 /** The open fds of this process, with what they point to. */
 export function openFds(): Map<number, string> {
@@ -53,16 +54,22 @@ export const IPC_DIRS = ["/dev/shm", "/dev/mqueue"];
 /**
  * Runs `fn` under {@linkcode assertNoFdLeak} and checks that each of `dirs`
  * lists the same entries afterwards: nothing left behind, nothing removed.
+ * Only entries whose name carries this test process's mark count: /dev/shm
+ * and /dev/mqueue are shared by every process on the machine (another test
+ * run, other software). {@linkcode randomName} puts the mark in every name,
+ * and the package's own temporaries carry the pid too.
  */
 export async function assertNoLeaks(
   fn: () => Promise<void> | void,
   dirs: string[] = IPC_DIRS,
+  mark = `-${Deno.pid}-`,
 ): Promise<void> {
-  const before = dirs.map(listDir);
+  const ours = (dir: string) => listDir(dir).filter((n) => n.includes(mark));
+  const before = dirs.map(ours);
   await assertNoFdLeak(fn);
   dirs.forEach((dir, i) => {
     const was = before[i]!;
-    const now = listDir(dir);
+    const now = ours(dir);
     assertEquals(
       {
         added: now.filter((n) => !was.includes(n)),
@@ -74,9 +81,12 @@ export async function assertNoLeaks(
   });
 }
 
-/** A random name with a prefix, e.g. `/pipc-test-3f9a…` for POSIX names. */
+/**
+ * A random name with a prefix and this process's pid, e.g.
+ * `pipc-test-4242-3f9a…` (the pid is the mark leak checks look for).
+ */
 export function randomName(prefix = "pipc-test"): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 13)}`;
+  return `${prefix}-${Deno.pid}-${crypto.randomUUID().slice(0, 13)}`;
 }
 
 /** A fresh temporary directory removed by the returned disposer. */
@@ -190,7 +200,14 @@ export function scriptFile(dir: string, name: string, code: string): string {
 /** The URL of the package root, for child scripts to import from. */
 export const ROOT: string = new URL("../", import.meta.url).href;
 
-// Warm up runtime resources that Deno opens lazily on first use (the crypto
-// worker's event loop opens an eventfd and an epoll fd), so that leak checks
-// see only what the code under test opens.
+// Warm up resources opened lazily on first use and kept for the life of the
+// process — the crypto worker's event loop (an eventfd and an epoll fd), and
+// the package's wait engine (its epoll set and wake eventfd) — so that leak
+// checks see only what the code under test opens.
 await sha256(new Uint8Array(1));
+{
+  const { reader, writer } = pipe();
+  await reader.read(new Uint8Array(1), { timeout: 0 }).catch(() => {});
+  reader.close();
+  writer.close();
+}

@@ -2,11 +2,12 @@
 // The parent side of every `ipc bench` measurement: two processes, this one
 // and a worker (./worker.ts) started with spawn().
 
+import type { SocketListener } from "../../socket/mod.ts";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { MessageQueue } from "../../mq/mod.ts";
 import { pipe, spawn } from "../../pipe/mod.ts";
 import { Semaphore } from "../../sem/mod.ts";
-import { ShmChannel } from "../../shm/mod.ts";
+import { ShmChannelReader, ShmChannelWriter } from "../../shm/mod.ts";
 import { signals } from "../../signal/mod.ts";
 import { framed, listen, socketPair, UnixDatagram } from "../../socket/mod.ts";
 import { drain, readExactly } from "./_io.ts";
@@ -162,7 +163,7 @@ function tempDir(): { path: string } & Disposable {
 
 /** A listener for the worker to connect to: a socket file in a temporary directory, or a loopback TCP port. */
 function streamServer(mechanism: "unix" | "tcp"): {
-  listener: Deno.Listener;
+  listener: SocketListener;
   where: string | number;
 } & Disposable {
   const dir = mechanism === "unix" ? tempDir() : undefined;
@@ -252,14 +253,14 @@ export async function throughput(
     }
     case "shm": {
       const name = shmName();
-      using channel = ShmChannel.create(name, {
+      using channel = ShmChannelReader.create(name, {
         capacity: 4 << 20,
+        unlinkOnClose: true,
         unlinkOnExit: true,
       });
       const child = worker(mechanism, "write", [chunk, total, name]);
       const result = await drain(channel.readable, chunk);
       await finished(child, what);
-      channel.unlink();
       return rate(result);
     }
     default:
@@ -331,7 +332,7 @@ export async function roundTrips(
       const { listener, where } = server;
       const child = worker(mechanism, "echo", [size, count, where]);
       const conn = await listener.accept();
-      if (mechanism === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+      if (mechanism === "tcp") conn.setNoDelay(true);
       await pingPong(conn.writable, conn.readable);
       await finished(child, what);
       try {
@@ -388,26 +389,32 @@ export async function roundTrips(
     case "shm": {
       const a = shmName();
       const b = shmName();
-      using there = ShmChannel.create(a, {
+      using there = ShmChannelWriter.create(a, {
         capacity: 1 << 16,
+        unlinkOnClose: true,
         unlinkOnExit: true,
       });
-      using back = ShmChannel.create(b, {
+      using back = ShmChannelReader.create(b, {
         capacity: 1 << 16,
+        unlinkOnClose: true,
         unlinkOnExit: true,
       });
       const child = worker(mechanism, "echo", [size, count, a, b]);
       await pingPong(there.writable, back.readable);
       await finished(child, what);
-      there.unlink();
-      back.unlink();
       break;
     }
     case "sem": {
       const a = shmName();
       const b = shmName();
-      using ping = Semaphore.open(a, { create: true, unlinkOnExit: true });
-      using pong = Semaphore.open(b, { create: true, unlinkOnExit: true });
+      using ping = Semaphore.create(a, {
+        unlinkOnClose: true,
+        unlinkOnExit: true,
+      });
+      using pong = Semaphore.create(b, {
+        unlinkOnClose: true,
+        unlinkOnExit: true,
+      });
       const child = worker(mechanism, "echo", [size, count, a, b]);
       for (let i = 0; i < count; i++) {
         const t = performance.now();
@@ -416,21 +423,19 @@ export async function roundTrips(
         samples.push((performance.now() - t) * 1000);
       }
       await finished(child, what);
-      ping.unlink();
-      pong.unlink();
       break;
     }
     case "mq": {
       const a = shmName();
       const b = shmName();
       const options = {
-        create: true,
         maxMessages: 8,
         messageSize: Math.max(size, 64),
+        unlinkOnClose: true,
         unlinkOnExit: true,
       };
-      using there = MessageQueue.open(a, options);
-      using back = MessageQueue.open(b, options);
+      using there = MessageQueue.create(a, options);
+      using back = MessageQueue.create(b, options);
       const child = worker(mechanism, "echo", [size, count, a, b]);
       for (let i = 0; i < count; i++) {
         const t = performance.now();
@@ -469,8 +474,9 @@ export async function shmRawThroughput(
   total: number,
 ): Promise<number> {
   const name = shmName();
-  using channel = ShmChannel.create(name, {
+  using channel = ShmChannelReader.create(name, {
     capacity: 4 << 20,
+    unlinkOnClose: true,
     unlinkOnExit: true,
   });
   const child = worker("shm", "write-raw", [chunk, total, name]);
@@ -485,7 +491,6 @@ export async function shmRawThroughput(
   }
   const seconds = (performance.now() - start) / 1000;
   await finished(child, "shm raw throughput");
-  channel.unlink();
   return bytes / seconds / 1e9;
 }
 
@@ -496,8 +501,16 @@ export async function shmRawRoundTrips(
 ): Promise<number[]> {
   const a = shmName();
   const b = shmName();
-  using there = ShmChannel.create(a, { capacity: 1 << 16, unlinkOnExit: true });
-  using back = ShmChannel.create(b, { capacity: 1 << 16, unlinkOnExit: true });
+  using there = ShmChannelWriter.create(a, {
+    capacity: 1 << 16,
+    unlinkOnClose: true,
+    unlinkOnExit: true,
+  });
+  using back = ShmChannelReader.create(b, {
+    capacity: 1 << 16,
+    unlinkOnClose: true,
+    unlinkOnExit: true,
+  });
   const child = worker("shm", "echo-raw", [size, count, a, b]);
   const message = new Uint8Array(size).fill(1);
   const buffer = new Uint8Array(size);
@@ -510,10 +523,8 @@ export async function shmRawRoundTrips(
     }
     samples.push((performance.now() - t) * 1000);
   }
-  there.closeWrite();
+  there.close();
   await finished(child, "shm raw round trip");
-  there.unlink();
-  back.unlink();
   return samples;
 }
 

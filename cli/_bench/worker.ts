@@ -10,7 +10,7 @@ import { openFifo } from "../../fifo/mod.ts";
 import { MessageQueue } from "../../mq/mod.ts";
 import { PipeReader, PipeWriter } from "../../pipe/mod.ts";
 import { Semaphore } from "../../sem/mod.ts";
-import { ShmChannel } from "../../shm/mod.ts";
+import { ShmChannelReader, ShmChannelWriter } from "../../shm/mod.ts";
 import { connect, framed, SocketEnd, UnixDatagram } from "../../socket/mod.ts";
 import { readExactly } from "./_io.ts";
 
@@ -126,27 +126,26 @@ switch (`${mechanism} ${role}`) {
     break;
   }
   case "shm write": {
-    using channel = ShmChannel.open(rest[2]!);
+    using channel = ShmChannelWriter.open(rest[2]!);
     await writeAll(channel.writable, n(0), n(1));
     break;
   }
   case "shm echo": {
-    using input = ShmChannel.open(rest[2]!);
-    using output = ShmChannel.open(rest[3]!);
+    using input = ShmChannelReader.open(rest[2]!);
+    using output = ShmChannelWriter.open(rest[3]!);
     await echo(input.readable, output.writable, n(0), n(1));
     break;
   }
   case "shm write-raw": {
     // The low-level path: ShmChannel.write() without a stream.
-    using channel = ShmChannel.open(rest[2]!);
+    using channel = ShmChannelWriter.open(rest[2]!);
     const buffer = new Uint8Array(n(0)).fill(7);
     for (let sent = 0; sent < n(1); sent += n(0)) await channel.write(buffer);
-    channel.closeWrite();
     break;
   }
   case "shm echo-raw": {
-    using input = ShmChannel.open(rest[2]!);
-    using output = ShmChannel.open(rest[3]!);
+    using input = ShmChannelReader.open(rest[2]!);
+    using output = ShmChannelWriter.open(rest[3]!);
     const buffer = new Uint8Array(n(0));
     for (let i = 0; i < n(1); i++) {
       for (let got = 0; got < buffer.length;) {
@@ -154,7 +153,6 @@ switch (`${mechanism} ${role}`) {
       }
       await output.write(buffer);
     }
-    output.closeWrite();
     break;
   }
   case "framed write-raw":

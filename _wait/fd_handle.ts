@@ -1,0 +1,219 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+// FdHandle: ownership of one fd, its waits through the engine, and its I/O
+// (read/write, or recv/send with MSG_DONTWAIT for sockets, so that a socket
+// shared with a child may be blocking without ever blocking this process).
+
+import { C, E } from "../_ffi/constants.ts";
+import { closedError, osError } from "../_ffi/errors.ts";
+import { errno, libc } from "../_ffi/libc.ts";
+import {
+  FdWatch,
+  Owner,
+  type Source,
+  waitFor,
+  type WaitUntil,
+} from "./engine.ts";
+
+/** What I/O calls an fd takes. */
+export type FdKind = "stream" | "socket";
+
+/**
+ * How `spawn()` gives a handle's fd to a child and then lets go of this
+ * process's copy (internal: no public symbol or method is involved).
+ */
+export interface HandOver {
+  /** Throws when the handle cannot be handed over now (closed, stream in use). */
+  check(call: string): void;
+  /** Gives up this process's copy, once the child has started. */
+  giveUp(): void;
+}
+
+const handOvers = new WeakMap<object, HandOver>();
+
+/** Registers how `spawn()` hands `handle` over. */
+export function setHandOver(handle: object, handOver: HandOver): void {
+  handOvers.set(handle, handOver);
+}
+
+/** The hand-over of a handle that `spawn()` passes to a child, if it has one. */
+export function handOverOf(handle: unknown): HandOver | undefined {
+  return typeof handle === "object" && handle !== null
+    ? handOvers.get(handle)
+    : undefined;
+}
+
+/**
+ * The usual hand-over of a handle owning one fd: refused while one of its
+ * streams is in use, then the fd is closed here.
+ */
+export function fdHandOver(
+  handle: FdHandle,
+  inUse: () => boolean,
+): HandOver {
+  return {
+    check(call) {
+      handle.use(call);
+      if (inUse()) {
+        throw new TypeError(
+          `${call}: cannot hand over ${handle.label}: its stream is in use`,
+        );
+      }
+    },
+    giveUp() {
+      if (!handle.closed) libc().close(handle.detach("spawn()"));
+    },
+  };
+}
+
+/** The fds of this process's live handles (to tell ours from foreign raw fds). */
+const liveFds = new Map<number, FdHandle>();
+
+/** The live handle that owns `fd`, if one of this package does. */
+export function handleOfFd(fd: number): FdHandle | undefined {
+  return liveFds.get(fd);
+}
+
+/** One owned fd. */
+export class FdHandle {
+  readonly owner: Owner;
+  readonly kind: FdKind;
+  #fd: number;
+  #watch: FdWatch | null = null;
+  #closed = false;
+
+  constructor(fd: number, label: string, kind: FdKind = "stream") {
+    this.#fd = fd;
+    this.kind = kind;
+    this.owner = new Owner(label);
+    liveFds.set(fd, this);
+  }
+
+  /** The fd, or -1 once closed. */
+  get fd(): number {
+    return this.#closed ? -1 : this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The handle in messages: `pipe read end (fd 21)`. */
+  get label(): string {
+    return this.owner.label;
+  }
+
+  /** The fd for an operation; throws `BadResource` naming `call` once closed. */
+  use(call: string): number {
+    if (this.#closed) throw closedError(call, this.owner.label);
+    return this.#fd;
+  }
+
+  /** The engine source "this fd is ready for `events`". */
+  source(events: number): Source {
+    this.#watch ??= new FdWatch(this.#fd);
+    return this.#watch.source(events);
+  }
+
+  /**
+   * Waits until the fd is ready for `events`; resolves with the revents.
+   * Rejects with the signal's reason, `TimedOut` (`<label> <state> for N ms`)
+   * or `BadResource` when the handle is closed meanwhile.
+   */
+  async wait(
+    events: number,
+    call: string,
+    state: string,
+    until: WaitUntil,
+  ): Promise<number> {
+    this.use(call);
+    const [, revents] = await waitFor(
+      this.owner,
+      call,
+      state,
+      [this.source(events)],
+      until,
+    );
+    return revents;
+  }
+
+  /** Reads into `view` without waiting: the count (0 at EOF), or -1 when none is there. */
+  tryRead(view: Uint8Array, call: string): number {
+    const fd = this.use(call);
+    const lib = libc();
+    for (;;) {
+      const n = Number(
+        this.kind === "socket"
+          ? lib.recv(fd, view, BigInt(view.byteLength), C.MSG_DONTWAIT)
+          : lib.read(fd, view, BigInt(view.byteLength)),
+      );
+      if (n >= 0) return n;
+      const code = errno();
+      if (code === E.EAGAIN) return -1;
+      if (code !== E.EINTR) {
+        throw osError(code, call, `cannot read from ${this.owner.label}`);
+      }
+    }
+  }
+
+  /** Writes from `view` without waiting: the count, or -1 when there is no room. */
+  tryWrite(view: Uint8Array, call: string): number {
+    const fd = this.use(call);
+    const lib = libc();
+    for (;;) {
+      const n = Number(
+        this.kind === "socket"
+          ? lib.send(
+            fd,
+            view,
+            BigInt(view.byteLength),
+            C.MSG_DONTWAIT | C.MSG_NOSIGNAL,
+          )
+          : lib.write(fd, view, BigInt(view.byteLength)),
+      );
+      if (n >= 0) return n;
+      const code = errno();
+      if (code === E.EAGAIN) return -1;
+      if (code !== E.EINTR) {
+        throw osError(code, call, `cannot write to ${this.owner.label}`);
+      }
+    }
+  }
+
+  /** Lets (or stops letting) this handle's waits keep the process alive. */
+  setRef(ref: boolean): void {
+    this.owner.setRef(ref);
+  }
+
+  /**
+   * Closes the fd now: pending waits are rejected with `BadResource`, the fd
+   * leaves the engine, then it is closed. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.owner.close();
+    this.#watch?.forget();
+    this.#watch = null;
+    liveFds.delete(this.#fd);
+    libc().close(this.#fd);
+  }
+
+  /**
+   * Gives up ownership without closing: returns the fd and marks the handle
+   * closed. Throws `BadResource` when closed, `Busy` when a wait is pending.
+   */
+  detach(call: string): number {
+    const fd = this.use(call);
+    if (this.owner.pendingCount > 0) {
+      throw new Deno.errors.Busy(
+        `${call}: ${this.owner.label} has a pending read or write`,
+      );
+    }
+    this.#closed = true;
+    this.owner.close();
+    this.#watch?.forget();
+    this.#watch = null;
+    liveFds.delete(fd);
+    return fd;
+  }
+}
