@@ -15,7 +15,7 @@ import {
   spawn,
 } from "../pipe/mod.ts";
 import { Semaphore } from "../sem/mod.ts";
-import { ShmChannel } from "../shm/mod.ts";
+import { ShmChannelReader, ShmChannelWriter } from "../shm/mod.ts";
 import { SocketEnd, socketPair } from "../socket/mod.ts";
 
 /** Something that reads bytes: resolves with a count, or null at the end. */
@@ -92,7 +92,7 @@ export interface Sem {
 
 /** Creates the semaphore `name` at 0 (it must not exist). */
 export function createSemaphore(name: string): Sem & { unlink(): void } {
-  return Semaphore.open(name, { create: true, exclusive: true });
+  return Semaphore.create(name);
 }
 
 /** Opens the existing semaphore `name`. */
@@ -113,11 +113,7 @@ export function createQueue(
   name: string,
   options: { maxMessages: number; messageSize: number },
 ): Queue & { unlink(): void } {
-  const queue = MessageQueue.open(name, {
-    create: true,
-    exclusive: true,
-    ...options,
-  });
+  const queue = MessageQueue.create(name, options);
   return { ...wrapQueue(queue), unlink: () => queue.unlink() };
 }
 
@@ -144,7 +140,7 @@ export function createShmWriter(
   name: string,
   capacity: number,
 ): ByteWriter & { unlink(): void } {
-  const channel = ShmChannel.create(name, { capacity });
+  const channel = ShmChannelWriter.create(name, { capacity });
   return {
     write: (bytes) => channel.write(bytes),
     close: () => channel.close(),
@@ -154,7 +150,7 @@ export function createShmWriter(
 
 /** Opens the existing shared-memory channel `name` as its reader. */
 export function openShmReader(name: string): ByteReader {
-  const channel = ShmChannel.open(name);
+  const channel = ShmChannelReader.open(name);
   return {
     read: (buffer) => channel.read(buffer),
     close: () => channel.close(),
