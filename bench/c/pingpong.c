@@ -1,9 +1,16 @@
 /* Copyright 2026 the posix-ipc authors. MIT license.
  * Round trips between two processes (fork), SIZE bytes each way (a post for
  * semaphores, a signal each way for signals, a 32-bit word for shm).
- * usage: pingpong MODE COUNT SIZE
+ * usage: pingpong MODE COUNT SIZE [GAP_US [PARENT_CPU CHILD_CPU]]
  * MODE: pipe fifo unix tcp dgram sem mq signal shm-spin shm-futex
- * Prints {"medianUs": …, "p99Us": …} over the last 90% of round trips. */
+ * GAP_US: sleep this long (nanosleep) after each round trip, so both sides
+ * go idle between messages (default 0: back to back).
+ * PARENT_CPU, CHILD_CPU: pin each process to that CPU (-1: leave it to the
+ * scheduler; the default). Same CPU: every wake-up is a context switch on
+ * one core; different CPUs: a cross-core wake-up.
+ * Prints {"cpuUs": …, "samplesUs": […]}: the user+system CPU time of the
+ * timing (parent) process over all round trips, and the last 90% of round
+ * trips, in µs. */
 #include "common.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +46,10 @@ int main(int argc, char **argv) {
   const char *mode = argv[1];
   int count = atoi(argv[2]);
   size_t size = atol(argv[3]);
+  long gap_us = argc > 4 ? atol(argv[4]) : 0;
+  int parent_cpu = argc > 5 ? atoi(argv[5]) : -1;
+  int child_cpu = argc > 6 ? atoi(argv[6]) : -1;
+  struct timespec gap = { gap_us / 1000000, (gap_us % 1000000) * 1000 };
   char *buf = calloc(1, size + 8);
   double *samples = malloc(sizeof(double) * count);
   int a[2], b[2];              /* parent → child on a, child → parent on b */
@@ -75,8 +86,10 @@ int main(int argc, char **argv) {
   sigset_t set; sigemptyset(&set); sigaddset(&set, SIGUSR1); sigaddset(&set, SIGUSR2);
   if (!strcmp(mode, "signal")) sigprocmask(SIG_BLOCK, &set, 0);
   pid_t parent = getpid();
+  pin(parent_cpu);
   pid_t pid = fork();
   if (pid == 0) {
+    pin(child_cpu);
     int in = -1, out = -1;
     if (is) { in = a[0]; out = b[1]; }
     else if (!strcmp(mode, "fifo")) { in = open(path_a, O_RDONLY); out = open(path_b, O_WRONLY); }
@@ -94,7 +107,8 @@ int main(int argc, char **argv) {
       else if (qa) { unsigned p; mq_receive(qa, buf, size < 64 ? 64 : size, &p); mq_send(qb, buf, size, 0); }
       else if (shm) {
         unsigned v = (unsigned)(2 * i + 1);
-        while (atomic_load(&shm[0]) != v) { if (mode[4] == 'f') futex_wait(&shm[0], v - 1); }
+        /* shm[0] holds the previous round's v - 2 (0 before the first). */
+        while (atomic_load(&shm[0]) != v) { if (mode[4] == 'f') futex_wait(&shm[0], v - 2 == (unsigned)-1 ? 0 : v - 2); }
         atomic_store(&shm[16], v); if (mode[4] == 'f') futex_wake(&shm[16]);
       } else { int s; sigwait(&set, &s); kill(parent, SIGUSR2); }
     }
@@ -108,6 +122,7 @@ int main(int argc, char **argv) {
     in = out = accept(listener, 0, 0);
     int one = 1; setsockopt(in, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
+  double cpu0 = cpu_us();
   for (int i = 0; i < count; i++) {
     double t = now_s();
     if (in >= 0 && strcmp(mode, "dgram")) { full_write(out, buf, size); full_read(in, buf, size); }
@@ -120,13 +135,15 @@ int main(int argc, char **argv) {
       while (atomic_load(&shm[16]) != v) { if (mode[4] == 'f') futex_wait(&shm[16], v - 2 == (unsigned)-1 ? 0 : v - 2); }
     } else { int s; kill(pid, SIGUSR1); sigwait(&set, &s); }
     samples[i] = now_s() - t;
+    if (gap_us > 0) nanosleep(&gap, 0);
   }
+  double cpu = cpu_us() - cpu0;
   waitpid(pid, 0, 0);
   if (!strcmp(mode, "fifo")) { unlink(path_a); unlink(path_b); }
   if (sa) { sem_unlink(path_a); sem_unlink(path_b); }
   if (qa) { mq_unlink(path_a); mq_unlink(path_b); }
   int skip = count / 10;
-  print_latency(samples + skip, count - skip);
+  print_latency(cpu, samples + skip, count - skip);
   (void)got; (void)on_signal;
   return 0;
 }

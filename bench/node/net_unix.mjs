@@ -2,6 +2,7 @@
 // Node.js baseline: net over a Unix socket between two processes.
 // usage: node net_unix.mjs throughput PATH CHUNK TOTAL
 //        node net_unix.mjs roundtrip PATH SIZE COUNT
+//          → {"cpuUs": this process over the round trips, "samplesUs": […]}
 //        node net_unix.mjs peer-write PATH CHUNK TOTAL | peer-echo PATH SIZE COUNT
 import { spawn } from "node:child_process";
 import net from "node:net";
@@ -56,17 +57,19 @@ if (mode === "peer-write") {
       const message = Buffer.alloc(size, 1);
       let got = 0;
       let t = performance.now();
+      const cpu0 = process.cpuUsage();
       socket.on("data", (data) => {
         got += data.length;
         while (got >= size) {
           got -= size;
           samples.push((performance.now() - t) * 1000);
           if (samples.length === count) {
-            const s = samples.slice(count / 10).sort((x, y) => x - y);
+            // The last 90%, in order, as the C and Deno round trips print.
+            const cpu = process.cpuUsage(cpu0);
             console.log(
               JSON.stringify({
-                medianUs: s[s.length >> 1],
-                p99Us: s[Math.floor(s.length * 0.99)],
+                cpuUs: cpu.user + cpu.system,
+                samplesUs: samples.slice(Math.floor(count / 10)),
               }),
             );
             socket.destroy();
