@@ -4,13 +4,13 @@
 // Semaphore operations. (Two-process comparisons are in compare.ts.)
 
 import { C } from "../_ffi/constants.ts";
-import { FdHandle } from "../_ffi/handle.ts";
 import { libc } from "../_ffi/libc.ts";
-import { pollNow, waitFd } from "../_ffi/poll.ts";
+import { pollNow } from "../_wait/engine.ts";
+import { FdHandle } from "../_wait/fd_handle.ts";
 import { fdReadable, readFd } from "../_streams/readable.ts";
 import { fdWritable } from "../_streams/writable.ts";
 import { Semaphore } from "../sem/mod.ts";
-import { ShmChannel } from "../shm/mod.ts";
+import { ShmChannelReader, ShmChannelWriter } from "../shm/mod.ts";
 import { framed } from "../socket/mod.ts";
 
 const lib = libc();
@@ -30,11 +30,16 @@ const zero = open("/dev/zero", C.O_RDONLY);
 Deno.bench("FFI: poll(fd, 0) readiness check", { group: "ffi" }, () => {
   pollNow(zero, C.POLLIN);
 });
+const zeroWaiter = new FdHandle(open("/dev/zero", C.O_RDONLY), "/dev/zero");
 Deno.bench(
-  "FFI: nonblocking poll round trip (a thread hop)",
+  "FFI: an engine wait on a ready fd (a thread hop)",
   { group: "ffi" },
   async () => {
-    await waitFd(zero, C.POLLIN);
+    await zeroWaiter.wait(C.POLLIN, "bench", "stayed empty", {
+      deadline: Infinity,
+      timeout: undefined,
+      signal: undefined,
+    });
   },
 );
 
@@ -43,7 +48,7 @@ const zeroHandle = new FdHandle(
   open("/dev/zero", C.O_RDONLY | C.O_NONBLOCK),
   "/dev/zero",
 );
-const byob = fdReadable(zeroHandle).getReader({ mode: "byob" });
+const byob = fdReadable(zeroHandle, "bench").getReader({ mode: "byob" });
 let byobBuffer = new Uint8Array(64 * 1024);
 Deno.bench("read 64 KiB: readFd() into one buffer", {
   group: "read",
@@ -57,6 +62,7 @@ Deno.bench("read 64 KiB: BYOB stream reader", { group: "read" }, async () => {
 });
 const plain = fdReadable(
   new FdHandle(open("/dev/zero", C.O_RDONLY | C.O_NONBLOCK), "/dev/zero"),
+  "bench",
 ).getReader();
 Deno.bench("read 64 KiB: default reader (a new buffer per chunk)", {
   group: "read",
@@ -65,6 +71,7 @@ Deno.bench("read 64 KiB: default reader (a new buffer per chunk)", {
 });
 const sink = fdWritable(
   new FdHandle(open("/dev/null", C.O_WRONLY | C.O_NONBLOCK), "/dev/null"),
+  "bench",
 ).getWriter();
 Deno.bench(
   "write 64 KiB: WritableStream",
@@ -98,8 +105,8 @@ for (const size of [64, 64 * 1024]) {
 
 // --- ShmChannel and Semaphore ---------------------------------------------------
 const name = `/bench-${crypto.randomUUID().slice(0, 8)}`;
-const writer = ShmChannel.create(name, { capacity: 1 << 20 });
-const reader = ShmChannel.open(name);
+const writer = ShmChannelWriter.create(name, { capacity: 1 << 20 });
+const reader = ShmChannelReader.open(name);
 writer.unlink();
 const into = new Uint8Array(64 * 1024);
 Deno.bench("ShmChannel: write() + read() 64 KiB in one process", {
@@ -110,7 +117,7 @@ Deno.bench("ShmChannel: write() + read() 64 KiB in one process", {
     got += (await reader.read(into.subarray(got)))!;
   }
 });
-const sem = Semaphore.open(name, { create: true, unlinkOnClose: true });
+const sem = Semaphore.create(name, { unlinkOnClose: true });
 Deno.bench("Semaphore: post() + tryWait()", { group: "sem" }, () => {
   sem.post();
   sem.tryWait();
