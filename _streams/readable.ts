@@ -4,14 +4,9 @@
 
 import { C } from "../_ffi/constants.ts";
 import { retry, type WaitUntil } from "../_wait/engine.ts";
+import { FOREVER } from "../_wait/options.ts";
 import type { FdHandle } from "../_wait/fd_handle.ts";
 import { byteReadable, type ByteSource } from "./byte_source.ts";
-
-const FOREVER: WaitUntil = {
-  deadline: Infinity,
-  timeout: undefined,
-  signal: undefined,
-};
 
 /**
  * Reads available bytes into `view`, waiting for readiness when none are

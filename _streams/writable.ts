@@ -5,13 +5,8 @@
 import { C } from "../_ffi/constants.ts";
 import { checkBytes } from "../_check/mod.ts";
 import { retry, type WaitUntil } from "../_wait/engine.ts";
+import { FOREVER } from "../_wait/options.ts";
 import type { FdHandle } from "../_wait/fd_handle.ts";
-
-const FOREVER: WaitUntil = {
-  deadline: Infinity,
-  timeout: undefined,
-  signal: undefined,
-};
 
 /**
  * Writes all of `bytes` from `offset`, waiting for room as needed (within

@@ -201,11 +201,13 @@ export class Pending {
   readonly sources: readonly Source[];
   ref: boolean;
   #settled = false;
-  #resolve!: (value: [number, number]) => void;
-  #reject!: (error: unknown) => void;
+  #resolve: (value: [number, number]) => void;
+  #reject: (error: unknown) => void;
   #timer: Timer | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
+  #start = 0;
+  #spun = false;
   readonly promise: Promise<[number, number]>;
 
   constructor(owner: Owner, call: string, sources: readonly Source[]) {
@@ -213,26 +215,36 @@ export class Pending {
     this.call = call;
     this.sources = sources;
     this.ref = owner.isRef;
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    const { promise, resolve, reject } = Promise.withResolvers<
+      [number, number]
+    >();
+    this.promise = promise;
+    this.#resolve = resolve;
+    this.#reject = reject;
   }
 
   get settled(): boolean {
     return this.#settled;
   }
 
-  /** Arms the sources, the deadline and the abort signal. */
-  start(
-    deadline: number,
-    signal: AbortSignal | undefined,
-    timedOut: () => Error,
-  ): void {
+  /**
+   * Arms the sources, the deadline and the abort signal. `start` and `spun`
+   * feed the owner's spin statistics when a source fires.
+   */
+  start(until: WaitUntil, state: string, start: number, spun: boolean): void {
+    this.#start = start;
+    this.#spun = spun;
     this.owner.add(this);
+    const { deadline, signal } = until;
     if (deadline !== Infinity) {
       const timer = setTimeout(
-        () => this.fail(timedOut()),
+        () =>
+          this.fail(
+            timedOutError(
+              this.call,
+              `${this.owner.label} ${state} for ${until.timeout ?? 0} ms`,
+            ),
+          ),
         Math.max(0, deadline - performance.now()),
       );
       if (!this.ref) Deno.unrefTimer(timer);
@@ -253,6 +265,7 @@ export class Pending {
   fire(source: Source, value: number): void {
     if (this.#settled) return;
     this.#settle();
+    this.owner.spin.record(performance.now() - this.#start, this.#spun, false);
     this.#resolve([this.sources.indexOf(source), value]);
   }
 
@@ -276,7 +289,7 @@ export class Pending {
 
   #settle(): void {
     this.#settled = true;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#onAbort) {
       this.#signal!.removeEventListener("abort", this.#onAbort);
     }
@@ -328,18 +341,17 @@ export function waitFor(
     } while (now < end);
     budget -= now - start;
   }
-  const timedOut = () =>
-    timedOutError(
-      call,
-      `${owner.label} ${state} for ${until.timeout ?? 0} ms`,
+  if (deadline <= performance.now()) {
+    return Promise.reject(
+      timedOutError(
+        call,
+        `${owner.label} ${state} for ${until.timeout ?? 0} ms`,
+      ),
     );
-  if (deadline <= performance.now()) return Promise.reject(timedOut());
+  }
   const p = new Pending(owner, call, sources);
-  p.start(deadline, signal, timedOut);
-  return p.promise.then((result) => {
-    owner.spin.record(performance.now() - start, spun, false);
-    return result;
-  });
+  p.start(until, state, start, spun);
+  return p.promise;
 }
 
 /**
@@ -398,31 +410,7 @@ export class FdWatch {
   source(events: number): Source {
     let source = this.#sources.get(events);
     if (!source) {
-      source = {
-        check: () => pollNow(this.fd, events),
-        arm: (p) => {
-          this.waits.set(p, events);
-          if (p.ref) reactor.refs++;
-          else reactor.unrefs++;
-          reactor.update(this);
-        },
-        disarm: (p) => {
-          if (!this.waits.delete(p)) return;
-          if (p.ref) reactor.dropRef();
-          else reactor.unrefs--;
-        },
-        refChanged: (p, ref) => {
-          if (!this.waits.has(p)) return;
-          if (ref) {
-            reactor.unrefs--;
-            reactor.refs++;
-            reactor.kick();
-          } else {
-            reactor.unrefs++;
-            reactor.dropRef();
-          }
-        },
-      };
+      source = new FdSource(this, events);
       this.#sources.set(events, source);
     }
     return source;
@@ -446,6 +434,46 @@ export class FdWatch {
   /** Removes the fd from the engine. Call before closing it. Idempotent. */
   forget(): void {
     reactor.forget(this);
+  }
+}
+
+/** "An fd is ready for `events`": one per watch and kind of event. */
+class FdSource implements Source {
+  readonly watch: FdWatch;
+  readonly events: number;
+
+  constructor(watch: FdWatch, events: number) {
+    this.watch = watch;
+    this.events = events;
+  }
+
+  check(): number {
+    return pollNow(this.watch.fd, this.events);
+  }
+
+  arm(p: Pending): void {
+    this.watch.waits.set(p, this.events);
+    if (p.ref) reactor.refs++;
+    else reactor.unrefs++;
+    reactor.update(this.watch);
+  }
+
+  disarm(p: Pending): void {
+    if (!this.watch.waits.delete(p)) return;
+    if (p.ref) reactor.dropRef();
+    else reactor.unrefs--;
+  }
+
+  refChanged(p: Pending, ref: boolean): void {
+    if (!this.watch.waits.has(p)) return;
+    if (ref) {
+      reactor.unrefs--;
+      reactor.refs++;
+      reactor.kick();
+    } else {
+      reactor.unrefs++;
+      reactor.dropRef();
+    }
   }
 }
 

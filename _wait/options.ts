@@ -44,6 +44,15 @@ export function untilOf(
   options: WaitOptions | undefined,
   call: string,
 ): WaitUntil {
+  if (options === undefined) return FOREVER;
   const { signal, timeout } = checkWait(options, call);
+  if (signal === undefined && timeout === undefined) return FOREVER;
   return { signal, timeout, deadline: deadlineOf(timeout) };
 }
+
+/** A wait with neither a signal nor a timeout (shared: never mutated). */
+export const FOREVER: WaitUntil = Object.freeze({
+  signal: undefined,
+  timeout: undefined,
+  deadline: Infinity,
+});

@@ -7,6 +7,7 @@ import { C } from "../_ffi/constants.ts";
 import { libc } from "../_ffi/libc.ts";
 import { pollNow } from "../_wait/engine.ts";
 import { FdHandle } from "../_wait/fd_handle.ts";
+import { FOREVER } from "../_wait/options.ts";
 import { fdReadable, readFd } from "../_streams/readable.ts";
 import { fdWritable } from "../_streams/writable.ts";
 import { Semaphore } from "../sem/mod.ts";
@@ -35,11 +36,7 @@ Deno.bench(
   "FFI: an engine wait on a ready fd (a thread hop)",
   { group: "ffi" },
   async () => {
-    await zeroWaiter.wait(C.POLLIN, "bench", "stayed empty", {
-      deadline: Infinity,
-      timeout: undefined,
-      signal: undefined,
-    });
+    await zeroWaiter.wait(C.POLLIN, "bench", "stayed empty", FOREVER);
   },
 );
 

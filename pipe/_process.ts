@@ -34,6 +34,7 @@ import {
 } from "../_wait/fd_handle.ts";
 import { Owner } from "../_wait/engine.ts";
 import { pidfdOpen } from "../_wait/process.ts";
+import { FOREVER } from "../_wait/options.ts";
 
 /**
  * A file given to a child as stdio or an extra fd, opened by `spawn()` (in
@@ -730,7 +731,7 @@ export class Child {
         call,
         "is still running",
         [source],
-        { deadline: Infinity, timeout: undefined, signal: undefined },
+        FOREVER,
         () => this.#reap(),
       );
     } finally {

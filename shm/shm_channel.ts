@@ -25,7 +25,7 @@ import {
   type Source,
   type WaitUntil,
 } from "../_wait/engine.ts";
-import { untilOf, type WaitOptions } from "../_wait/options.ts";
+import { FOREVER, untilOf, type WaitOptions } from "../_wait/options.ts";
 import { processAlive, ProcessWatch } from "../_wait/process.ts";
 import { byteReadable } from "../_streams/byte_source.ts";
 import {
@@ -921,12 +921,7 @@ export class ShmChannelReader implements Disposable {
     return this.#readable ??= byteReadable({
       tryRead: (bytes) =>
         this.#ring.closed ? undefined : this.#ring.tryRead(bytes, call),
-      read: (bytes) =>
-        this.#ring.read(bytes, call, {
-          deadline: Infinity,
-          timeout: undefined,
-          signal: undefined,
-        }),
+      read: (bytes) => this.#ring.read(bytes, call, FOREVER),
       done: () => this.close(),
     });
   }
