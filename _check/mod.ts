@@ -29,7 +29,19 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 export const FRAME_SIZE_MAX = 0xffffffff;
 /** Most descriptors one `SCM_RIGHTS` message carries (Linux `SCM_MAX_FD`). */
 export const MAX_FDS_PER_MESSAGE = 253;
-/** Most bytes a `ShmChannel` ring holds. */
+/**
+ * Most bytes a `ShmChannel` ring holds (1 GiB): the largest `capacity` of
+ * `ShmChannelWriter.create`, and so the largest message it carries.
+ *
+ * @example Refuse a capacity the ring cannot have, before creating anything
+ * ```ts
+ * import { MAX_CAPACITY } from "@posix/ipc/shm";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const wanted = 2 ** 31;
+ * assertEquals(wanted > MAX_CAPACITY, true);
+ * ```
+ */
 export const MAX_CAPACITY = 1 << 30;
 /** Largest timeout a wait accepts, in ms (beyond it, pass no timeout). */
 export const TIMEOUT_MAX = 2 ** 31 - 1;

@@ -48,5 +48,5 @@
  * @module
  */
 
-export * from "./mkfifo.ts";
+export { mkfifo, type MkfifoOptions } from "./mkfifo.ts";
 export * from "./open_fifo.ts";

@@ -41,6 +41,18 @@
  */
 
 export * from "./pipe.ts";
-export * from "./spawn.ts";
+export {
+  ChildProcess,
+  type ChildStatus,
+  type FdSource,
+  type FileTarget,
+  type KillOptions,
+  type ListenFd,
+  spawn,
+  type SpawnOptions,
+  type SpawnOutput,
+  type StdioOption,
+  type SubprocessReadable,
+} from "./spawn.ts";
 export * from "./pipeline.ts";
 export * from "./inherited_fds.ts";

@@ -65,10 +65,22 @@
  * @module
  */
 
-export * from "./listen.ts";
+export {
+  listen,
+  type ListenOptions,
+  SocketListener,
+  type TcpListenOptions,
+  type UnixListenOptions,
+} from "./listen.ts";
 export * from "./connect.ts";
 export * from "./framed.ts";
-export * from "./socket_end.ts";
+export {
+  type PeerCredentials,
+  type ReceivedFds,
+  type ReceiveFdsOptions,
+  SocketEnd,
+  type WaitOptions,
+} from "./socket_end.ts";
 export * from "./socket_pair.ts";
 export * from "./unix_datagram.ts";
 export * from "./listen_fds.ts";
