@@ -102,6 +102,9 @@ export const DARWIN = {
     rdev: 24,
     st_size: 96,
   },
+  // No getdents64 and no sock_diag (netlink) on macOS.
+  SYS_getdents64: -1,
+  NETLINK_SOCK_DIAG: -1,
 } as const;
 
 /** macOS errno names, indexed by number (1–34 are shared with Linux). */

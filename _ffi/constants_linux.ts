@@ -203,6 +203,30 @@ export const LINUX = {
       rdev: 40,
       st_size: 48,
     },
+
+  SYS_getdents64: Deno.build.arch === "aarch64" ? 61 : 217,
+  /** struct linux_dirent64: d_ino, d_off, d_reclen, d_type, then d_name. */
+  DIRENT64: { reclen: 16, type: 18, name: 19 },
+  /** sock_diag (netlink) for Unix sockets: what `ss -x` asks the kernel. */
+  NETLINK_SOCK_DIAG: 4,
+  SOCK_DIAG_BY_FAMILY: 20,
+  NLMSG_HDRLEN: 16,
+  NLMSG_ERROR: 2,
+  NLMSG_DONE: 3,
+  NLM_F_REQUEST: 0x1,
+  NLM_F_DUMP: 0x300,
+  /** struct unix_diag_req flags (udiag_show) and attribute types. */
+  UDIAG_SHOW_NAME: 0x1,
+  UDIAG_SHOW_VFS: 0x2,
+  UNIX_DIAG_NAME: 0,
+  UNIX_DIAG_VFS: 1,
+  /** sizeof(struct unix_diag_req) and sizeof(struct unix_diag_msg). */
+  SIZEOF_UNIX_DIAG_REQ: 24,
+  SIZEOF_UNIX_DIAG_MSG: 16,
+  /** Socket states as sock_diag reports them (the TCP names). */
+  TCP_ESTABLISHED: 1,
+  TCP_CLOSE: 7,
+  TCP_LISTEN: 10,
 } as const;
 
 /** Linux errno names, indexed by number. */

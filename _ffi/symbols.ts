@@ -397,6 +397,15 @@ export const SYMBOLS = {
   sigemptyset: { parameters: ["buffer"], result: "i32" },
   /** int sigaddset(sigset_t *set, int signum) */
   sigaddset: { parameters: ["buffer", "i32"], result: "i32" },
+
+  // --- directories ---------------------------------------------------------
+  /** long syscall(SYS_getdents64, unsigned int fd, struct linux_dirent64 *dirp, size_t count) — Linux; names as bytes */
+  sys_getdents64: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer", "usize"],
+    result: "i64",
+    optional: true,
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The callable symbols of the loaded libc. */

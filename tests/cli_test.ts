@@ -90,9 +90,15 @@ Deno.test("ipc ls --json sees what a C program created; ipc rm removes it", asyn
       assertEquals(find("mq", mq)?.messages, 2);
     }
 
-    // Held objects are not stale; rm --stale leaves them.
+    // Sizes are human-readable in the table, bytes in JSON.
+    const text = await ipc("ls", "--kind", "shm");
+    const row = text.stdout.split("\n").find((l) => l.includes(shm));
+    assertMatch(row ?? "", /\s12 KiB\s/);
+
+    // Held objects are not stale; rm --stale leaves them, with status 1.
     const kept = await ipc("rm", shm, "--stale");
     assertMatch(kept.stderr, /in use by/);
+    assertEquals(kept.code, 1);
     assert(listDir("/dev/shm").includes(shm.slice(1)));
 
     // Plain rm removes all three; a missing name is reported, exit 1, the others still removed.
@@ -132,39 +138,105 @@ Deno.test("ipc ls --json sees what a C program created; ipc rm removes it", asyn
 Deno.test("ipc rm --stale removes only what no process holds, with --yes", async () => {
   const maker = await compileC("ipc_maker", C_MAKER, ["-lrt", "-pthread"]);
   using dir = tempDir();
+  // shm, sem and mq, none of them held by any process.
   const names = [1, 2, 3].map(() => `/${randomName("pipc-stale")}`);
   assertEquals(
     (await new Deno.Command(maker, { args: names }).output()).code,
     0,
   );
-  await mkfifo(`${dir.path}/old.fifo`);
-  // A socket file nobody listens on (its listener died) is stale.
-  await new Deno.Command("python3", {
+  try {
+    await mkfifo(`${dir.path}/old.fifo`);
+    // A socket file nobody listens on (its listener died) is stale.
+    await new Deno.Command("python3", {
+      args: [
+        "-c",
+        "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+        `${dir.path}/dead.sock`,
+      ],
+    }).output();
+    using live = listen({ path: `${dir.path}/live.sock` });
+    void live;
+    const refused = await ipc(
+      "rm",
+      "--stale",
+      "--kind",
+      "unix",
+      "--dir",
+      dir.path,
+    );
+    assertEquals(refused.code, 1, "not a terminal and no --yes");
+    assertMatch(refused.stderr, /without --yes/);
+    assertMatch(refused.stdout, /dead\.sock/, "lists what it would remove");
+    assert(listDir(dir.path).includes("dead.sock"));
+
+    // Without --kind: FIFOs and socket files under --dir, and nothing of
+    // /dev/shm or /dev/mqueue.
+    const rm = await ipc("rm", "--stale", "--yes", "--dir", dir.path);
+    assertEquals(rm.code, 0, rm.stderr);
+    assertMatch(rm.stdout, /^2 stale objects to remove:/);
+    assertMatch(rm.stdout, /removed unix .*dead\.sock/);
+    assertMatch(rm.stdout, /removed fifo .*old\.fifo/);
+    assertEquals(listDir(dir.path), ["live.sock"], "the live socket stays");
+    assert(listDir("/dev/shm").includes(names[0]!.slice(1)), "shm stays");
+
+    // By name, --stale removes unheld POSIX objects.
+    const named = await ipc("rm", "--stale", ...names);
+    assertEquals(named.code, 0, named.stderr);
+    for (const n of names) assert(!listDir("/dev/shm").includes(n.slice(1)));
+  } finally {
+    for (const name of names) {
+      for (
+        const path of [
+          `/dev/shm${name}`,
+          `/dev/shm/sem.${name.slice(1)}`,
+          `/dev/mqueue${name}`,
+        ]
+      ) {
+        try {
+          Deno.removeSync(path);
+        } catch { /* gone */ }
+      }
+    }
+  }
+});
+
+Deno.test("ipc rm --stale --kind shm,sem,mq removes every unheld object of those kinds (in a namespace of its own)", async () => {
+  // In new mount and IPC namespaces, on an empty /dev/shm and /dev/mqueue:
+  // nothing of the machine's own objects is in reach.
+  const out = await new Deno.Command("unshare", {
     args: [
-      "-c",
-      "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
-      `${dir.path}/dead.sock`,
+      "--mount",
+      "--ipc",
+      "--propagation",
+      "private",
+      "--",
+      "sh",
+      "-ec",
+      `mount -t tmpfs -o size=4m,mode=1777 pipc-test /dev/shm
+mount -t mqueue pipc-test /dev/mqueue
+head -c 5000 /dev/zero > /dev/shm/stale
+head -c 5000 /dev/zero > /dev/shm/held
+exec 3</dev/shm/held
+head -c 32 /dev/zero > /dev/shm/sem.old
+python3 -c 'import ctypes, os
+rt = ctypes.CDLL("librt.so.1", use_errno=True)
+assert rt.mq_open(b"/old", os.O_CREAT | os.O_WRONLY, 0o600, None) >= 0'
+"$DENO" run --allow-all --quiet "$CLI" rm --stale --yes --kind shm,sem,mq
+echo "after: $(ls /dev/shm /dev/mqueue | tr '\\n' ' ')"`,
     ],
+    env: { DENO: Deno.execPath(), CLI: main },
+    stdout: "piped",
+    stderr: "piped",
   }).output();
-  using live = listen({ path: `${dir.path}/live.sock` });
-  void live;
-  const refused = await ipc(
-    "rm",
-    "--stale",
-    "--kind",
-    "unix",
-    "--dir",
-    dir.path,
+  const stdout = dec.decode(out.stdout);
+  assertEquals(out.code, 0, stdout + dec.decode(out.stderr));
+  assertMatch(stdout, /removed shm \/stale/);
+  assertMatch(stdout, /removed sem \/old/);
+  assertMatch(stdout, /removed mq \/old/);
+  assertEquals(
+    stdout.split("\n").find((l) => l.startsWith("after:"))?.trim(),
+    "after: /dev/mqueue:  /dev/shm: held",
   );
-  assertEquals(refused.code, 1, "not a terminal and no --yes");
-  assertMatch(refused.stderr, /without --yes/);
-  const rm = await ipc("rm", "--stale", "--yes", "--dir", dir.path);
-  assertEquals(rm.code, 0, rm.stderr);
-  assertMatch(rm.stdout, new RegExp(`removed shm ${names[0]}`));
-  assertMatch(rm.stdout, /removed unix .*dead\.sock/);
-  assertMatch(rm.stdout, /removed fifo .*old\.fifo/);
-  assertEquals(listDir(dir.path), ["live.sock"], "the live socket stays");
-  for (const n of names) assert(!listDir("/dev/shm").includes(n.slice(1)));
 });
 
 Deno.test("ipc ls lists Unix sockets with their state, and FIFOs under --dir", async () => {
@@ -203,6 +275,9 @@ Deno.test("ipc: bad usage exits 2 with usage on stderr; --help everywhere", asyn
       ["frobnicate"],
       ["ls", "--bogus"],
       ["rm"],
+      ["rm", "--stale"],
+      ["rm", "--stale", "--kind", "unix"],
+      ["rm", "/x", "--dir", "/tmp"],
       ["ls", "--kind", "nope"],
       ["bench", "--only", "x"],
       [],
@@ -222,6 +297,51 @@ Deno.test("ipc: bad usage exits 2 with usage on stderr; --help everywhere", asyn
     assertEquals(r.code, 0);
     assertMatch(r.stdout, /^usage: ipc/);
   }
+});
+
+Deno.test("ipc ls and ipc rm --stale --dir of a missing directory say so and exit 1", async () => {
+  using dir = tempDir();
+  const missing = `${dir.path}/nonexistent`;
+  const ls = await ipc("ls", "--dir", missing);
+  assertEquals(ls.code, 1);
+  assertEquals(ls.stdout, "");
+  assertEquals(ls.stderr, `ipc ls: --dir ${missing}: no such directory\n`);
+  Deno.writeTextFileSync(`${dir.path}/file`, "");
+  const notDir = await ipc("ls", "--dir", `${dir.path}/file`);
+  assertEquals(notDir.code, 1);
+  assertMatch(notDir.stderr, /not a directory/);
+  const rm = await ipc("rm", "--stale", "--yes", "--dir", missing);
+  assertEquals(rm.code, 1);
+  assertMatch(rm.stderr, /no such directory/);
+});
+
+Deno.test("ipc --help texts: what rm removes and never removes, what bench --quick takes", async () => {
+  const rm = await ipc("rm", "--help");
+  assertMatch(
+    rm.stdout,
+    /A regular\s+file, a directory, a symlink or a device at PATH is never\s+removed/,
+  );
+  assertMatch(rm.stdout, /only with --kind shm, sem\s+or mq/);
+  const bench = await ipc("bench", "--help");
+  assertEquals(bench.code, 0);
+  assertMatch(bench.stdout, /--quick\s+.*seconds/);
+  assert(!bench.stdout.includes("minute"), bench.stdout);
+});
+
+Deno.test("deno doc of cli/main.ts shows only main()", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", main],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 0, dec.decode(out.stderr));
+  const doc = JSON.parse(dec.decode(out.stdout)) as {
+    nodes: Record<string, { symbols?: { name: string }[] }>;
+  };
+  const symbols = Object.values(doc.nodes).flatMap((n) =>
+    (n.symbols ?? []).map((s) => s.name)
+  );
+  assertEquals(symbols, ["main"]);
 });
 
 Deno.test("ipc bench --quick --json returns a row for every mechanism", async () => {
