@@ -24,6 +24,7 @@ export const DARWIN = {
   AT_REMOVEDIR: 0x80,
   STATVFS: { size: 64, frsize: 8, bavail: 24 },
   F_DUPFD_CLOEXEC: 67,
+  CLOCK_MONOTONIC: 6,
   F_SETPIPE_SZ: -1,
   F_GETPIPE_SZ: -1,
   EFD_NONBLOCK: 0,

@@ -22,6 +22,8 @@ export const LINUX = {
   /** struct statvfs: f_frsize and f_bavail (unsigned long). */
   STATVFS: { size: 112, frsize: 8, bavail: 32 },
 
+  /** clockid_t of timer_create (the guard, _ffi/guard.ts). */
+  CLOCK_MONOTONIC: 1,
   F_GETFD: 1,
   F_SETFD: 2,
   F_GETFL: 3,

@@ -31,6 +31,51 @@ export function setNonBlocking(fd: number, on: boolean, call: string): void {
   }
 }
 
+/**
+ * Gives the pipe or FIFO `fd` an open file description of its own, in
+ * non-blocking mode, under the same fd number: reopened through
+ * /proc/self/fd (Linux), then `dup3`'d onto `fd`. O_NONBLOCK is a flag of
+ * the description, shared by every process holding it; with a description
+ * of its own, this process's mode never changes what the process that
+ * passed the fd sees (a blocking writer does not start failing with
+ * EAGAIN), and theirs never makes this process wait.
+ *
+ * Returns false, leaving `fd` as it was, when that cannot be done (not
+ * Linux, not a pipe or FIFO, /proc not mounted, or a write end whose pipe
+ * has no reader yet): the caller then shares the description.
+ */
+export function ownDescription(fd: number, call: string): boolean {
+  const lib = libc();
+  if (!lib.dup3 || fstat(fd, call).kind !== "fifo") return false;
+  const copy = reopenFifo(fd, true, call);
+  if (copy === -1) return false;
+  const done = lib.dup3(copy, fd, C.O_CLOEXEC) === fd;
+  lib.close(copy);
+  return done;
+}
+
+/**
+ * A new open file description of the pipe or FIFO `fd` (Linux: opened
+ * through /proc/self/fd), with the same access mode, close-on-exec, in the
+ * mode asked; -1 when that cannot be done (see {@linkcode ownDescription}).
+ */
+export function reopenFifo(
+  fd: number,
+  nonBlocking: boolean,
+  call: string,
+): number {
+  if (!IS_LINUX) return -1;
+  const lib = libc();
+  // Opened non-blocking: a write end must not wait for a reader here.
+  const copy = lib.open(
+    cString(`/proc/self/fd/${fd}`),
+    (statusFlags(fd, call) & 3) | C.O_NONBLOCK | C.O_CLOEXEC,
+    0,
+  );
+  if (copy !== -1 && !nonBlocking) setNonBlocking(copy, false, call);
+  return copy;
+}
+
 /** The status flags of `fd` (`F_GETFL`): access mode, O_NONBLOCK, … */
 export function statusFlags(fd: number, call: string): number {
   return check(

@@ -193,6 +193,18 @@ export const SYMBOLS = {
     result: "isize",
     optional: true,
   },
+  /** int mq_timedsend(mqd_t, const char *msg, size_t len, unsigned prio, const struct timespec *abs) — with an expired deadline: never waits, whatever O_NONBLOCK says */
+  mq_timedsend: {
+    parameters: ["i32", "buffer", "usize", "u32", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  /** ssize_t mq_timedreceive(mqd_t, char *msg, size_t len, unsigned *prio, const struct timespec *abs) — likewise */
+  mq_timedreceive: {
+    parameters: ["i32", "buffer", "usize", "buffer", "buffer"],
+    result: "isize",
+    optional: true,
+  },
   /** int mq_getattr(mqd_t mqdes, struct mq_attr *attr) */
   mq_getattr: { parameters: ["i32", "buffer"], result: "i32", optional: true },
 
@@ -323,6 +335,24 @@ export const SYMBOLS = {
   kill: { parameters: ["i32", "i32"], result: "i32" },
   /** pid_t waitpid(pid_t pid, int *wstatus, int options) */
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** int dup3(int oldfd, int newfd, int flags) — Linux */
+  dup3: { parameters: ["i32", "i32", "i32"], result: "i32", optional: true },
+  /** int sigaction(int sig, const struct sigaction *act, struct sigaction *old) — the guard's signal (see _ffi/guard.ts) */
+  sigaction: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  /** int timer_create(clockid_t clock, struct sigevent *sev, timer_t *id) — Linux */
+  timer_create: {
+    parameters: ["i32", "buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  /** int timer_settime(timer_t id, int flags, const struct itimerspec *new, struct itimerspec *old) */
+  timer_settime: {
+    parameters: ["usize", "i32", "buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  /** pid_t gettid(void) — glibc ≥ 2.30 */
+  gettid: { parameters: [], result: "i32", optional: true },
   /** void *dlsym(void *handle, const char *symbol) — used to read `environ` */
   dlsym: { parameters: ["pointer", "buffer"], result: "usize" },
   /** long syscall(SYS_pidfd_open, pid_t pid, unsigned int flags) — Linux ≥ 5.3 */

@@ -2,9 +2,20 @@
 // FdHandle: ownership of one fd, its waits through the engine, and its I/O
 // (read/write, or recv/send with MSG_DONTWAIT for sockets, so that a socket
 // shared with a child may be blocking without ever blocking this process).
+//
+// No I/O call of this process may wait on the JavaScript thread. O_NONBLOCK
+// belongs to the open file description, which other processes may share
+// and change. Sockets never depend on it (MSG_DONTWAIT), except accept();
+// pipes and FIFOs get a description of their own (ownDescription) wherever
+// possible. A handle whose description is shared and whose calls depend on
+// O_NONBLOCK is `shared`: before each call the flag is set again if someone
+// cleared it, and the call runs under the guard (_ffi/guard.ts), so that a
+// process clearing the flag at the wrong moment costs at most GUARD_MS, not
+// a stopped event loop.
 
 import { C, E } from "../_ffi/constants.ts";
 import { closedError, osError } from "../_ffi/errors.ts";
+import { guarded } from "../_ffi/guard.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import {
   FdWatch,
@@ -80,6 +91,7 @@ export class FdHandle {
   #fd: number;
   #watch: FdWatch | null = null;
   #closed = false;
+  #shared = false;
 
   constructor(fd: number, label: string, kind: FdKind = "stream") {
     this.#fd = fd;
@@ -106,6 +118,59 @@ export class FdHandle {
   use(call: string): number {
     if (this.#closed) throw closedError(call, this.owner.label);
     return this.#fd;
+  }
+
+  /**
+   * Whether other processes share this fd's open file description (and so
+   * its O_NONBLOCK): an inherited or adopted fd that could not be given a
+   * description of its own, or a listener handed to a child.
+   */
+  get shared(): boolean {
+    return this.#shared;
+  }
+
+  /** Marks the description shared (see {@linkcode FdHandle.shared}). */
+  markShared(): void {
+    this.#shared = true;
+  }
+
+  /**
+   * On a shared description, sets O_NONBLOCK again if another process
+   * cleared it. Never cleared by this process (that would make the other
+   * processes' calls race with ours).
+   */
+  #ensureNonBlocking(fd: number): void {
+    const lib = libc();
+    const flags = lib.fcntl(fd, C.F_GETFL, 0);
+    if (flags !== -1 && (flags & C.O_NONBLOCK) === 0) {
+      lib.fcntl(fd, C.F_SETFL, flags | C.O_NONBLOCK);
+    }
+  }
+
+  /**
+   * Accepts a connection on this listening socket without waiting: the new
+   * fd (non-blocking, close-on-exec), or -1 when none is pending.
+   */
+  tryAccept(call: string, label: string): number {
+    const fd = this.use(call);
+    const lib = libc();
+    const flags = C.SOCK_NONBLOCK | C.SOCK_CLOEXEC;
+    let conn: number;
+    let code = 0;
+    if (this.#shared) {
+      this.#ensureNonBlocking(fd);
+      [conn, code] = guarded(() => lib.accept4!(fd, null, null, flags));
+    } else {
+      conn = lib.accept4!(fd, null, null, flags);
+      if (conn < 0) code = errno();
+    }
+    if (conn >= 0) return conn;
+    // EINTR: a signal, or the guard (the description was made blocking).
+    // ECONNABORTED: the client left before it was accepted.
+    if (code === E.EAGAIN || code === E.EINTR || code === E.ECONNABORTED) {
+      return -1;
+    }
+    throw osError(code, call, `cannot accept on ${label}`);
   }
 
   /** The engine source "this fd is ready for `events`". */
@@ -140,6 +205,15 @@ export class FdHandle {
   tryRead(view: Uint8Array, call: string): number {
     const fd = this.use(call);
     const lib = libc();
+    if (this.#shared && this.kind === "stream") {
+      this.#ensureNonBlocking(fd);
+      const [n, code] = guarded(() =>
+        lib.read(fd, view, BigInt(view.byteLength))
+      );
+      if (n >= 0) return n;
+      if (code === E.EAGAIN || code === E.EINTR) return -1;
+      throw osError(code, call, `cannot read from ${this.owner.label}`);
+    }
     for (;;) {
       const n = Number(
         this.kind === "socket"
@@ -159,6 +233,15 @@ export class FdHandle {
   tryWrite(view: Uint8Array, call: string): number {
     const fd = this.use(call);
     const lib = libc();
+    if (this.#shared && this.kind === "stream") {
+      this.#ensureNonBlocking(fd);
+      const [n, code] = guarded(() =>
+        lib.write(fd, view, BigInt(view.byteLength))
+      );
+      if (n >= 0) return n;
+      if (code === E.EAGAIN || code === E.EINTR) return -1;
+      throw osError(code, call, `cannot write to ${this.owner.label}`);
+    }
     for (;;) {
       const n = Number(
         this.kind === "socket"

@@ -156,6 +156,13 @@ export interface MessageQueueAttributes {
 }
 
 const LIMITS = "/proc/sys/fs/mqueue";
+/**
+ * A deadline long past (struct timespec 0, 0): mq_timedsend/mq_timedreceive
+ * with it never wait, even if another process holding the queue's
+ * description cleared O_NONBLOCK (mq_setattr), which would make mq_send and
+ * mq_receive wait on the JavaScript thread.
+ */
+const EXPIRED = new Uint8Array(16);
 const MQUEUE_DIR = "/dev/mqueue";
 
 function limit(file: string): number | null {
@@ -412,7 +419,12 @@ export class MessageQueue implements Disposable {
       [handle.source(C.POLLOUT)],
       until,
       () => {
-        if (lib.mq_send!(handle.use(call), data, size, priority) === 0) {
+        const fd = handle.use(call);
+        if (
+          (lib.mq_timedsend
+            ? lib.mq_timedsend(fd, data, size, priority, EXPIRED)
+            : lib.mq_send!(fd, data, size, priority)) === 0
+        ) {
           return true;
         }
         return this.#wouldBlock(call, "send to");
@@ -471,13 +483,13 @@ export class MessageQueue implements Disposable {
   #tryReceive(call: string): QueueMessage | undefined {
     const buffer = this.#buffer ??= new Uint8Array(this.#messageSize);
     const prio = new Uint32Array(1);
+    const lib = libc();
+    const fd = this.#handle.use(call);
+    const size = BigInt(buffer.length);
     const n = Number(
-      libc().mq_receive!(
-        this.#handle.use(call),
-        buffer,
-        BigInt(buffer.length),
-        prio,
-      ),
+      lib.mq_timedreceive
+        ? lib.mq_timedreceive(fd, buffer, size, prio, EXPIRED)
+        : lib.mq_receive!(fd, buffer, size, prio),
     );
     if (n < 0) return this.#wouldBlock(call, "receive from");
     return { data: buffer.slice(0, n), priority: prio[0]! };
@@ -485,7 +497,9 @@ export class MessageQueue implements Disposable {
 
   #wouldBlock(call: string, what: string): undefined {
     const code = errno();
-    if (code === E.EAGAIN || code === E.EINTR) return undefined;
+    if (code === E.EAGAIN || code === E.EINTR || code === E.ETIMEDOUT) {
+      return undefined;
+    }
     throw osError(code, call, `cannot ${what} ${this.#handle.label}`);
   }
 

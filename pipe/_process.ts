@@ -11,13 +11,14 @@ import {
   cString,
   describe,
 } from "../_check/mod.ts";
-import { C, E, IS_LINUX, SIGNALS } from "../_ffi/constants.ts";
+import { C, E, SIGNALS } from "../_ffi/constants.ts";
 import { lastError, osError } from "../_ffi/errors.ts";
 import {
   closeFd,
   dupCloseOnExec,
   fstat,
   isOpenFd,
+  reopenFifo,
   setNonBlocking,
   statPath,
   statusFlags,
@@ -455,23 +456,20 @@ function blockingCopy(
   restore: number[],
 ): { fd: number; fresh: boolean } {
   const fd = source.source;
+  const kept = handleOfFd(fd);
+  // A socket of this process given to a child is shared from now on: its
+  // accept() must not depend on the flag the child is given (FdHandle.shared).
+  if (kept?.kind === "socket") kept.markShared();
   const flags = statusFlags(fd, call);
   if ((flags & C.O_NONBLOCK) === 0) return { fd, fresh: false };
   const kind = fstat(fd, call).kind;
-  if (kind === "fifo" && IS_LINUX) {
-    const copy = libc().open(
-      cString(`/proc/self/fd/${fd}`),
-      (flags & 3) | C.O_NONBLOCK | C.O_CLOEXEC,
-      0,
-    );
-    if (copy !== -1) {
-      setNonBlocking(copy, false, call);
-      return { fd: copy, fresh: true };
-    }
+  if (kind === "fifo") {
+    const copy = reopenFifo(fd, false, call);
+    if (copy !== -1) return { fd: copy, fresh: true };
   }
   if (
-    (kind === "fifo" && source.handOver) ||
-    (kind === "socket" && (source.handOver || handleOfFd(fd)))
+    (kind === "fifo" || kind === "socket") &&
+    (source.handOver || kept?.kind === "socket")
   ) {
     setNonBlocking(fd, false, call);
     if (source.handOver) restore.push(fd); // given back if the spawn fails

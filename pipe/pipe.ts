@@ -6,6 +6,7 @@ import {
   closeFd,
   inspectFd,
   makePipe,
+  ownDescription,
   setCloseOnExec,
   setNonBlocking,
   setPipeSize,
@@ -69,7 +70,12 @@ export interface Pipe {
 
 const O_ACCMODE = 3;
 
-function adopt(fd: number, call: string, wantWrite: boolean): number {
+/** An inherited pipe end: its fd, and whether its description stayed shared. */
+function adopt(
+  fd: number,
+  call: string,
+  wantWrite: boolean,
+): [number, boolean] {
   const info = inspectFd(fd, call);
   if (info.kind !== "fifo") {
     throw new TypeError(`${call}: fd ${fd} is a ${info.kind}, not a pipe`);
@@ -83,12 +89,13 @@ function adopt(fd: number, call: string, wantWrite: boolean): number {
     );
   }
   setCloseOnExec(fd, call);
+  if (ownDescription(fd, call)) return [fd, false];
   setNonBlocking(fd, true, call);
-  return fd;
+  return [fd, true];
 }
 
-let newReader: (fd: number) => PipeReader;
-let newWriter: (fd: number) => PipeWriter;
+let newReader: (fd: number, shared?: boolean) => PipeReader;
+let newWriter: (fd: number, shared?: boolean) => PipeWriter;
 
 /**
  * The read end of a pipe. Read it through {@linkcode PipeReader.readable},
@@ -112,18 +119,22 @@ export class PipeReader implements Disposable {
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
 
   static {
-    newReader = (fd) => new PipeReader(fd);
+    newReader = (fd, shared) => new PipeReader(fd, shared);
   }
 
-  private constructor(fd: number) {
+  private constructor(fd: number, shared = false) {
     this.#handle = new FdHandle(fd, `pipe read end (fd ${fd})`);
+    if (shared) this.#handle.markShared();
     setHandOver(this, fdHandOver(this.#handle, () => !!this.#readable));
   }
 
   /**
    * Adopts an inherited pipe read end, e.g. fd 3 placed by a parent's
    * `spawn(…, { fds: { 3: reader } })`. The fd is checked with `fstat`/`fcntl`,
-   * made close-on-exec and non-blocking, and closed with the handle.
+   * made close-on-exec, and given a non-blocking open file description of
+   * its own under the same number (so the process that passed it still sees
+   * its own mode: see `ownDescription` in the design notes); it is closed
+   * with the handle.
    *
    * @param fd The descriptor number.
    * @returns The handle that now owns `fd`.
@@ -139,7 +150,7 @@ export class PipeReader implements Disposable {
    * ```
    */
   static fromFd(fd: number): PipeReader {
-    return new PipeReader(adopt(fd, "PipeReader.fromFd()", false));
+    return new PipeReader(...adopt(fd, "PipeReader.fromFd()", false));
   }
 
   /** The descriptor number, or -1 once closed or handed over. */
@@ -219,11 +230,12 @@ export class PipeWriter implements Disposable {
   #writable: WritableStream<Uint8Array> | undefined;
 
   static {
-    newWriter = (fd) => new PipeWriter(fd);
+    newWriter = (fd, shared) => new PipeWriter(fd, shared);
   }
 
-  private constructor(fd: number) {
+  private constructor(fd: number, shared = false) {
     this.#handle = new FdHandle(fd, `pipe write end (fd ${fd})`);
+    if (shared) this.#handle.markShared();
     setHandOver(this, fdHandOver(this.#handle, () => !!this.#writable));
   }
 
@@ -246,7 +258,7 @@ export class PipeWriter implements Disposable {
    * ```
    */
   static fromFd(fd: number): PipeWriter {
-    return new PipeWriter(adopt(fd, "PipeWriter.fromFd()", true));
+    return new PipeWriter(...adopt(fd, "PipeWriter.fromFd()", true));
   }
 
   /** The descriptor number, or -1 once closed or handed over. */

@@ -108,15 +108,12 @@ let newListener: (
   fd: number,
   lifecycle: Lifecycle | null,
   name: string,
+  adopted: boolean,
 ) => SocketListener;
 
-/** @internal A listener around a listening fd (adopted ones have no lifecycle). */
-export function socketListener(
-  fd: number,
-  lifecycle: Lifecycle | null,
-  name: string,
-): SocketListener {
-  return newListener(fd, lifecycle, name);
+/** A listener around an adopted listening fd (it has no lifecycle). */
+export function adoptedListener(fd: number, name: string): SocketListener {
+  return newListener(fd, null, name, true);
 }
 
 /**
@@ -164,17 +161,24 @@ export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
   readonly name: string;
 
   static {
-    newListener = (fd, lifecycle, name) =>
-      new SocketListener(fd, lifecycle, name);
+    newListener = (fd, lifecycle, name, adopted) =>
+      new SocketListener(fd, lifecycle, name, adopted);
   }
 
-  private constructor(fd: number, lifecycle: Lifecycle | null, name: string) {
+  private constructor(
+    fd: number,
+    lifecycle: Lifecycle | null,
+    name: string,
+    adopted: boolean,
+  ) {
     const path = socketPath(fd);
     this.#handle = new FdHandle(
       fd,
       path !== null ? `listener ${showPath(path)}` : `listener (fd ${fd})`,
       "socket",
     );
+    // Other processes hold an inherited listener: see FdHandle.shared.
+    if (adopted) this.#handle.markShared();
     this.#lifecycle = lifecycle;
     this.name = name;
   }
@@ -197,9 +201,8 @@ export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
    * ```
    */
   static fromFd(fd: number): SocketListener {
-    return newListener(
+    return adoptedListener(
       adoptSocket(fd, C.SOCK_STREAM, "SocketListener.fromFd()", true),
-      null,
       "unknown",
     );
   }
@@ -223,10 +226,16 @@ export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
   /**
    * Waits for the next connection.
    *
-   * If a child this listener was given to made it blocking (as `spawn()`
-   * does, and as C programs expect), each accept here briefly sets
-   * `O_NONBLOCK` around the `accept4` call, so this process never blocks; a
-   * child blocked in `accept()` at that instant may see `EAGAIN` once.
+   * A listener shared with other processes (adopted, or given to a child
+   * with `spawn()`) has one `O_NONBLOCK` flag for all of them. `spawn()`
+   * clears it for the child, as C and Python programs expect; accepting
+   * here sets it again and leaves it set, so that this process never waits
+   * in `accept4` — and if another process clears it at the wrong moment,
+   * the call is interrupted after a few milliseconds, never left waiting.
+   * So let either this process or its children accept, not both, when the
+   * children are C or Python programs doing blocking accepts (they would
+   * see `EAGAIN`); Deno workers of this package and event-loop servers
+   * (nginx, libuv, asyncio) do not mind.
    *
    * @param options An abort signal and a timeout.
    * @returns The connection.
@@ -263,24 +272,8 @@ export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
   }
 
   #tryAccept(call: string): SocketEnd | undefined {
-    const lib = libc();
-    const fd = this.#handle.use(call);
-    const flags = lib.fcntl(fd, C.F_GETFL, 0);
-    const blocking = flags !== -1 && (flags & C.O_NONBLOCK) === 0;
-    if (blocking) lib.fcntl(fd, C.F_SETFL, flags | C.O_NONBLOCK);
-    const conn = lib.accept4!(
-      fd,
-      null,
-      null,
-      C.SOCK_NONBLOCK | C.SOCK_CLOEXEC,
-    );
-    const code = errno();
-    if (blocking) lib.fcntl(fd, C.F_SETFL, flags);
-    if (conn >= 0) return socketEnd(conn);
-    if (code === E.EAGAIN || code === E.EINTR || code === E.ECONNABORTED) {
-      return undefined;
-    }
-    throw osError(code, call, `cannot accept on ${this.#handle.label}`);
+    const conn = this.#handle.tryAccept(call, this.#handle.label);
+    return conn >= 0 ? socketEnd(conn) : undefined;
   }
 
   /** Connections as they arrive; the iteration ends when the listener is closed. */
@@ -400,7 +393,7 @@ export function listen(options: ListenOptions): SocketListener {
         lifecycle?.close(call);
         throw error;
       }
-      return newListener(fd, lifecycle, "unknown");
+      return newListener(fd, lifecycle, "unknown", false);
     } catch (error) {
       closeFd(fd);
       throw error;
@@ -430,7 +423,7 @@ export function listen(options: ListenOptions): SocketListener {
         throw osError(code, call, `cannot bind ${where}`);
       }
       startListening(fd, backlog, call, where);
-      return newListener(fd, null, "unknown");
+      return newListener(fd, null, "unknown", false);
     } catch (error) {
       closeFd(fd);
       throw error;

@@ -5,7 +5,7 @@ import { C } from "../_ffi/constants.ts";
 import { fstat } from "../_ffi/fd.ts";
 import { getIntOption } from "../_ffi/socket.ts";
 import { socketTypeName } from "./_bind.ts";
-import { type SocketListener, socketListener } from "./listen.ts";
+import { adoptedListener, type SocketListener } from "./listen.ts";
 import { adoptSocket } from "./socket_end.ts";
 
 /**
@@ -106,7 +106,7 @@ export function listenFds(options?: ListenFdsOptions): SocketListener[] {
         }
       }
       out.push(
-        socketListener(adoptSocket(fd, C.SOCK_STREAM, what, true), null, name),
+        adoptedListener(adoptSocket(fd, C.SOCK_STREAM, what, true), name),
       );
     }
   } catch (error) {

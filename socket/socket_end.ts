@@ -154,8 +154,10 @@ export class SocketEnd implements Disposable {
   /**
    * Adopts an inherited connected stream socket (Unix or TCP), e.g. fd 3
    * placed by a parent's `spawn(…, { fds: { 3: end } })`. Checks with
-   * `fstat` and `getsockopt` that it is one, makes it close-on-exec and
-   * non-blocking; the handle owns it from now on.
+   * `fstat` and `getsockopt` that it is one and makes it close-on-exec; its
+   * `O_NONBLOCK` flag, shared with the process that passed it, is left as
+   * it is (every call here passes `MSG_DONTWAIT`). The handle owns it from
+   * now on.
    *
    * @param fd The descriptor number.
    * @returns The handle that now owns `fd`.
@@ -406,7 +408,7 @@ export class SocketEnd implements Disposable {
 
 /**
  * Checks that `fd` is an open socket of `type` (listening or not, as asked),
- * then makes it close-on-exec and non-blocking.
+ * then makes it close-on-exec (and, for a listener, non-blocking).
  *
  * @throws {TypeError} Naming what the fd is, when it is not what is asked.
  */
@@ -440,6 +442,9 @@ export function adoptSocket(
     }
   }
   setCloseOnExec(fd, call);
-  setNonBlocking(fd, true, call);
+  // Only accept() depends on O_NONBLOCK (a flag the processes sharing the
+  // socket share); every other call passes MSG_DONTWAIT, so the flag of a
+  // connected or datagram socket is left as the other processes expect.
+  if (listening) setNonBlocking(fd, true, call);
   return fd;
 }
