@@ -320,7 +320,10 @@ Deno.test("listen() replaces a stale socket file and refuses a live one", async 
     let said = "";
     while (!said.includes("up")) said += (await lines.read()).value ?? "";
     const e = assertThrows(() => listen({ path }), Deno.errors.AddrInUse);
-    assertMatch(e.message, /a live socket is listening at/);
+    assertEquals(
+      e.message,
+      `listen(): a live stream socket is bound at ${JSON.stringify(path)}`,
+    );
     assert(Deno.statSync(path).isSocket, "the live socket was not removed");
     server.kill("SIGKILL");
     await lines.cancel();
