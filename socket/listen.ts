@@ -383,7 +383,16 @@ export function listen(options: ListenOptions): SocketListener {
     const unlinkOnExit = checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
     const fd = newSocket(C.AF_UNIX, C.SOCK_STREAM, call);
     try {
-      const bound = bindUnix(fd, o.path!, C.SOCK_STREAM, mode, call);
+      // listen() runs under bindUnix's directory lock: until it has, the
+      // new file would look stale to a process starting on the same path.
+      const bound = bindUnix(
+        fd,
+        o.path!,
+        C.SOCK_STREAM,
+        mode,
+        call,
+        () => startListening(fd, backlog, call, showPath(o.path!)),
+      );
       const lifecycle = bound.place && bound.identity
         ? new Lifecycle(
           `socket file ${showPath(o.path!)}`,
@@ -393,13 +402,6 @@ export function listen(options: ListenOptions): SocketListener {
           { unlinkOnClose, unlinkOnExit },
         )
         : null;
-      try {
-        startListening(fd, backlog, call, showPath(o.path!));
-      } catch (error) {
-        lifecycle?.removeIfOurs(call);
-        lifecycle?.close(call);
-        throw error;
-      }
       return newListener(fd, lifecycle, "unknown");
     } catch (error) {
       closeFd(fd);
