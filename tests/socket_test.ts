@@ -93,7 +93,17 @@ Deno.test("framed() over a Unix socket speaks the wire format with a Python peer
     using dir = tempDir();
     const path = `${dir.path}/py.sock`;
     const server = python(PY_FRAMED_ECHO_SERVER, path);
-    await waitForPath(path);
+    // Connect once it listens (it says "ready" after listen()): a socket
+    // file that is bound but not yet listening refuses connections.
+    const stdout = server.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let said = "";
+    while (!said.includes("\n")) {
+      const { value, done } = await within(stdout.read(), 30_000, "ready");
+      if (done) break;
+      said += value;
+    }
+    assertEquals(said, "ready\n");
     const conn = await connect({ path });
     const { readable, writable } = framed(conn);
     const messages = randomMessages(320, 100_000);
@@ -112,8 +122,18 @@ Deno.test("framed() over a Unix socket speaks the wire format with a Python peer
         `message ${i} (${m.length} bytes)`,
       );
     }
-    const out = await server.output();
-    assertEquals(dec.decode(out.stdout), `ready\nserved ${messages.length}\n`);
+    for (;;) {
+      const { value, done } = await within(stdout.read(), 30_000, "stdout");
+      if (done) break;
+      said += value;
+    }
+    const stderr = await within(
+      new Response(server.stderr).text(),
+      30_000,
+      "stderr",
+    );
+    assertEquals((await within(server.status, 30_000, "exit")).code, 0, stderr);
+    assertEquals(said, `ready\nserved ${messages.length}\n`);
   });
 });
 
