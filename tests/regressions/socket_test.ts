@@ -348,7 +348,13 @@ Deno.test("SocketListener.path from listenFds() is null for a TCP listener (was 
 
 // Review item 22
 Deno.test("peerCredentials() on a TCP connection refuses with a clear error (or returns null)", async () => {
-  // The documented choice: NotSupported, naming the call.
+  // Through socket activation (the way the review reproduced it: the
+  // original returned { pid: 0, uid: 4294967295, gid: 4294967295 }).
+  const { peer } = await activatedTcp();
+  assertEquals(peer.threw, "NotSupported", JSON.stringify(peer));
+  assertMatch(peer.message ?? "", /peerCredentials\(\)/);
+  // In process, on both ends. The documented choice: NotSupported, naming
+  // the call.
   using listener = listen({ port: 0, hostname: "127.0.0.1" });
   using client = await connect({
     port: (listener.addr as Deno.NetAddr).port,
@@ -362,10 +368,6 @@ Deno.test("peerCredentials() on a TCP connection refuses with a clear error (or 
     );
     assertMatch(e.message, /^SocketEnd\.peerCredentials\(\): .*TCP/);
   }
-  // And through socket activation (the way the review reproduced it).
-  const { peer } = await activatedTcp();
-  assertEquals(peer.threw, "NotSupported", JSON.stringify(peer));
-  assertMatch(peer.message ?? "", /peerCredentials\(\)/);
 });
 
 // ---------------------------------------------------------------------------
