@@ -27,6 +27,8 @@ import { untilOf, type WaitOptions } from "../_wait/options.ts";
 import { bindUnix } from "./_bind.ts";
 import { adoptSocket, type SocketEnd, socketEnd } from "./socket_end.ts";
 
+export type { UnlinkOptions };
+
 /**
  * Options of {@linkcode listen} for a Unix socket.
  *
