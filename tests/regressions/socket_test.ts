@@ -6,8 +6,9 @@
 // random; temporary directories and children are cleaned up.
 //
 // To run this file against another checkout of the library, give it (and
-// its Deno fixtures) an import map that points ../../socket/ there:
-//   PIPC_IMPORT_MAP=/path/map.json deno test -A --no-check --import-map=/path/map.json tests/regressions/socket_test.ts
+// its Deno fixtures) an import map whose "imports" map the absolute URL of
+// this checkout's socket/ folder to the other one's (and "@std/assert"):
+//   PIPC_IMPORT_MAP=/path/map.json deno test -A --no-check --no-lock --import-map=/path/map.json tests/regressions/socket_test.ts
 
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { connect, listen, UnixDatagram } from "../../socket/mod.ts";
