@@ -6,10 +6,14 @@
 //   exactly `mode` around bind(), so no client can connect in between (a
 //   chmod afterwards would leave a window).
 // - A stale socket file (no process bound to it) is replaced; a live one is
-//   refused (AddrInUse); anything else at the path is refused. The check and
-//   the removal happen under an flock of the directory, and the removal is
-//   by identity, so two processes replacing the same stale file cannot both
-//   succeed and orphan one another.
+//   refused (AddrInUse); anything else at the path is refused. The whole
+//   sequence — bind, the liveness probe, the removal, the bind again and, for
+//   a stream socket, listen() — happens under an flock of the directory, and
+//   the removal is by identity, so two processes replacing the same stale
+//   file cannot both succeed and orphan one another. (A stream socket that
+//   is bound but not yet listening refuses connections exactly as a stale
+//   one does: without the lock over listen(), a second process would take
+//   the first one's new file for stale and replace it.)
 
 import { C, E } from "../_ffi/constants.ts";
 import { lastError, osError } from "../_ffi/errors.ts";
@@ -96,7 +100,9 @@ function lockDirectory(dirfd: number, call: string, dir: string): boolean {
 
 /**
  * Binds `fd` to `path` (a file path, or `"\0name"` for an abstract name),
- * replacing a stale socket file and refusing a live one.
+ * replacing a stale socket file and refusing a live one. `onBound` (e.g.
+ * `listen()`) runs right after the bind, still under the directory lock; if
+ * it throws, the new socket file is removed again.
  *
  * @throws {Deno.errors.AddrInUse} If a live socket is bound at the path.
  * @throws {Deno.errors.AlreadyExists} If something other than a socket is there.
@@ -107,12 +113,14 @@ export function bindUnix(
   type: number,
   mode: number | undefined,
   call: string,
+  onBound?: () => void,
 ): Bound {
   const lib = libc();
   const addr = sockaddrUn(path, call);
   const show = showPath(path);
   if (isAbstract(path)) {
     if (lib.bind(fd, addr.addr, addr.len) === 0) {
+      onBound?.();
       return { place: null, identity: null };
     }
     const code = errno();
@@ -128,7 +136,9 @@ export function bindUnix(
     0,
   );
   if (dirfd === -1) throw lastError(call, `cannot bind ${show}`);
+  let locked = false;
   try {
+    locked = lockDirectory(dirfd, call, dir);
     for (let attempt = 0;; attempt++) {
       let rc: number;
       if (mode === undefined) {
@@ -140,7 +150,14 @@ export function bindUnix(
       }
       if (rc === 0) {
         const info = statAt(dirfd, file, call);
-        if (info === null || info.kind !== "socket") {
+        const ours = info !== null && info.kind === "socket";
+        try {
+          onBound?.();
+        } catch (error) {
+          if (ours) unlinkIfSame(dirfd, file, info, call);
+          throw error;
+        }
+        if (!ours) {
           // Swapped away in the instant since bind: nothing of ours to track.
           return { place: null, identity: null };
         }
@@ -153,34 +170,30 @@ export function bindUnix(
       if (code !== E.EADDRINUSE || attempt > 5) {
         throw osError(code, call, `cannot bind ${show}`);
       }
-      const locked = lockDirectory(dirfd, call, dir);
-      try {
-        const info: StatInfo | null = statAt(dirfd, file, call);
-        if (info === null) continue;
-        if (info.kind !== "socket") {
-          throw new Deno.errors.AlreadyExists(
-            `${call}: ${show} exists and is a ${info.kind}, not a socket`,
-          );
-        }
-        const state = probe(addr, type, call, path);
-        if (state === "live") {
-          throw new Deno.errors.AddrInUse(
-            `${call}: a live ${socketTypeName(type)} is bound at ${show}`,
-          );
-        }
-        if (state === "other-type") {
-          throw new Deno.errors.AddrInUse(
-            `${call}: a live socket of another type (not a ${
-              socketTypeName(type)
-            }) is bound at ${show}`,
-          );
-        }
-        unlinkIfSame(dirfd, file, info, call);
-      } finally {
-        if (locked) lib.flock(dirfd, C.LOCK_UN);
+      const info: StatInfo | null = statAt(dirfd, file, call);
+      if (info === null) continue;
+      if (info.kind !== "socket") {
+        throw new Deno.errors.AlreadyExists(
+          `${call}: ${show} exists and is a ${info.kind}, not a socket`,
+        );
       }
+      const state = probe(addr, type, call, path);
+      if (state === "live") {
+        throw new Deno.errors.AddrInUse(
+          `${call}: a live ${socketTypeName(type)} is bound at ${show}`,
+        );
+      }
+      if (state === "other-type") {
+        throw new Deno.errors.AddrInUse(
+          `${call}: a live socket of another type (not a ${
+            socketTypeName(type)
+          }) is bound at ${show}`,
+        );
+      }
+      unlinkIfSame(dirfd, file, info, call);
     }
   } finally {
+    if (locked) lib.flock(dirfd, C.LOCK_UN);
     closeFd(dirfd);
   }
 }

@@ -27,6 +27,8 @@ import { untilOf, type WaitOptions } from "../_wait/options.ts";
 import { bindUnix } from "./_bind.ts";
 import { adoptSocket, type SocketEnd, socketEnd } from "./socket_end.ts";
 
+export type { UnlinkOptions };
+
 /**
  * Options of {@linkcode listen} for a Unix socket.
  *
@@ -50,8 +52,10 @@ export interface UnixListenOptions extends UnlinkOptions {
    */
   path: string;
   /**
-   * Permission bits of the socket file (who may connect), in place from the
-   * moment it exists. Default: `0o777` minus the umask.
+   * Permission bits of the socket file (who may connect), exactly: the file
+   * is never more open than this, from the moment it exists (the umask may
+   * narrow it for an instant, never widen it; the umask itself is not
+   * touched). Default: `0o777` minus the umask.
    */
   mode?: number;
   /** Pending connections the kernel queues. Default 511. */
@@ -337,8 +341,10 @@ const DEFAULT_BACKLOG = 511;
  * (TLS, `Deno.serveHttp`); use this when you need an `fd` to give to
  * workers, peer credentials, or descriptor passing.
  *
- * System calls: `socket`, `umask` around `bind`, `listen`; for a stale file
- * `flock` of the directory, `connect` (the liveness probe), `unlinkat`.
+ * System calls: `socket`, `fchmod` (the mode, before `bind`), `bind`,
+ * `listen`, `chmod` through an `O_PATH` fd (bits the umask removed); for a
+ * stale file `flock` of the directory, `connect` (the liveness probe),
+ * `unlinkat`.
  *
  * @param options `{ path, mode? }` for Unix, `{ port, hostname? }` for TCP.
  * @returns The listener.
@@ -376,7 +382,16 @@ export function listen(options: ListenOptions): SocketListener {
     const unlinkOnExit = checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
     const fd = newSocket(C.AF_UNIX, C.SOCK_STREAM, call);
     try {
-      const bound = bindUnix(fd, o.path!, C.SOCK_STREAM, mode, call);
+      // listen() runs under bindUnix's directory lock: until it has, the
+      // new file would look stale to a process starting on the same path.
+      const bound = bindUnix(
+        fd,
+        o.path!,
+        C.SOCK_STREAM,
+        mode,
+        call,
+        () => startListening(fd, backlog, call, showPath(o.path!)),
+      );
       const lifecycle = bound.place && bound.identity
         ? new Lifecycle(
           `socket file ${showPath(o.path!)}`,
@@ -386,13 +401,6 @@ export function listen(options: ListenOptions): SocketListener {
           { unlinkOnClose, unlinkOnExit },
         )
         : null;
-      try {
-        startListening(fd, backlog, call, showPath(o.path!));
-      } catch (error) {
-        lifecycle?.removeIfOurs(call);
-        lifecycle?.close(call);
-        throw error;
-      }
       return newListener(fd, lifecycle, "unknown", false);
     } catch (error) {
       closeFd(fd);

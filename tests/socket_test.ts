@@ -7,24 +7,29 @@ import {
   assertRejects,
   assertThrows,
 } from "@std/assert";
-import { pipe } from "../pipe/mod.ts";
+import { pipe, PipeWriter } from "../pipe/mod.ts";
 import { spawn } from "../pipe/mod.ts";
 import {
   connect,
   framed,
   listen,
+  type SocketEnd,
   socketPair,
   UnixDatagram,
 } from "../socket/mod.ts";
 import {
   assertNoFdLeak,
   denoArgs,
+  isPending,
   listDir,
   randomBytes,
+  ROOT,
+  scriptFile,
   sha256,
   tempDir,
   within,
 } from "./_helpers.ts";
+import { PYTHON } from "./_socket_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -93,7 +98,17 @@ Deno.test("framed() over a Unix socket speaks the wire format with a Python peer
     using dir = tempDir();
     const path = `${dir.path}/py.sock`;
     const server = python(PY_FRAMED_ECHO_SERVER, path);
-    await waitForPath(path);
+    // Connect once it listens (it says "ready" after listen()): a socket
+    // file that is bound but not yet listening refuses connections.
+    const stdout = server.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let said = "";
+    while (!said.includes("\n")) {
+      const { value, done } = await within(stdout.read(), 30_000, "ready");
+      if (done) break;
+      said += value;
+    }
+    assertEquals(said, "ready\n");
     const conn = await connect({ path });
     const { readable, writable } = framed(conn);
     const messages = randomMessages(320, 100_000);
@@ -112,8 +127,18 @@ Deno.test("framed() over a Unix socket speaks the wire format with a Python peer
         `message ${i} (${m.length} bytes)`,
       );
     }
-    const out = await server.output();
-    assertEquals(dec.decode(out.stdout), `ready\nserved ${messages.length}\n`);
+    for (;;) {
+      const { value, done } = await within(stdout.read(), 30_000, "stdout");
+      if (done) break;
+      said += value;
+    }
+    const stderr = await within(
+      new Response(server.stderr).text(),
+      30_000,
+      "stderr",
+    );
+    assertEquals((await within(server.status, 30_000, "exit")).code, 0, stderr);
+    assertEquals(said, `ready\nserved ${messages.length}\n`);
   });
 });
 
@@ -320,7 +345,10 @@ Deno.test("listen() replaces a stale socket file and refuses a live one", async 
     let said = "";
     while (!said.includes("up")) said += (await lines.read()).value ?? "";
     const e = assertThrows(() => listen({ path }), Deno.errors.AddrInUse);
-    assertMatch(e.message, /a live socket is listening at/);
+    assertEquals(
+      e.message,
+      `listen(): a live stream socket is bound at ${JSON.stringify(path)}`,
+    );
     assert(Deno.statSync(path).isSocket, "the live socket was not removed");
     server.kill("SIGKILL");
     await lines.cancel();
@@ -752,6 +780,371 @@ Deno.test("UnixDatagram size limits, timeouts, aborts and cleanup", async (t) =>
   });
   await t.step("the dir is clean", () => {
     assertEquals(listDir(dir.path).filter((n) => n !== "stale"), []);
+  });
+});
+
+/** Reads from `conn` up to and excluding the first newline. */
+async function readLine(conn: SocketEnd): Promise<string> {
+  const buffer = new Uint8Array(256);
+  let text = "";
+  while (!text.includes("\n")) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error(`EOF after ${JSON.stringify(text)}`);
+    text += dec.decode(buffer.subarray(0, n));
+  }
+  return text.slice(0, text.indexOf("\n"));
+}
+
+Deno.test("SocketListener's fd handed to worker processes: each adopts it with fromFd(3) and serves", async () => {
+  await assertNoFdLeak(async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/workers.sock`;
+    using listener = listen({ path });
+    const workers = [0, 1, 2].map(() =>
+      spawn(Deno.execPath(), {
+        args: denoArgs(fixture("socket_child_fd3.ts"), "serve"),
+        fds: { 3: listener },
+        stdout: "piped",
+      })
+    );
+    const outputs = workers.map((w) =>
+      w.stdout.pipeThrough(new TextDecoderStream()).getReader()
+    );
+    const byPid = (a: number, b: number) => a - b;
+    try {
+      assert(listener.fd >= 0, "the parent keeps its copy of the listener");
+      for (const [i, output] of outputs.entries()) {
+        const line = await within(
+          output.read(),
+          30_000,
+          `worker ${workers[i]!.pid} ready`,
+        );
+        assertEquals(line.value, "ready\n");
+      }
+      // Three connections held open at once. A worker serves one connection
+      // at a time, so the three are served by three different workers.
+      const conns: SocketEnd[] = [];
+      try {
+        for (let i = 0; i < 3; i++) {
+          conns.push(await connect({ path, timeout: 10_000 }));
+        }
+        const pids = await within(
+          Promise.all(conns.map(readLine)),
+          30_000,
+          "each worker's pid",
+        );
+        assertEquals(
+          pids.map(Number).sort(byPid),
+          workers.map((w) => w.pid).sort(byPid),
+          "each connection served by a different worker",
+        );
+      } finally {
+        for (const conn of conns) conn.close();
+      }
+    } finally {
+      for (const worker of workers) worker.kill("SIGTERM");
+      for (const worker of workers) {
+        const status = await within(worker.status, 10_000, "worker exit");
+        assertEquals(status.signal, "SIGTERM");
+      }
+      for (const output of outputs) await output.cancel();
+    }
+    // The parent's copy still accepts once every worker is gone.
+    const [client, server] = await within(
+      Promise.all([
+        connect({ path, timeout: 10_000 }),
+        listener.accept({ timeout: 10_000 }),
+      ]),
+      20_000,
+      "a connection to the parent's listener",
+    );
+    await client.write(enc.encode("still here"));
+    client.close();
+    assertEquals(
+      await within(new Response(server.readable).text(), 10_000, "EOF"),
+      "still here",
+    );
+    server.close();
+  });
+});
+
+Deno.test("peerCredentials() of a connection accepted from listen() reports a client of another uid", async () => {
+  using dir = tempDir();
+  Deno.chmodSync(dir.path, 0o755); // uid 65534 must reach the socket file
+  const path = `${dir.path}/cred.sock`;
+  using listener = listen({ path, mode: 0o666 });
+  // python3, not deno: the deno cache under /root is not readable by uid 65534.
+  const client = new Deno.Command("setpriv", {
+    args: [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      PYTHON,
+      "-c",
+      `
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(("%d %d %d" % (os.getpid(), os.geteuid(), os.getegid())).encode())
+s.shutdown(socket.SHUT_WR)
+s.recv(1)
+`,
+      path,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    using conn = await listener.accept({ timeout: 30_000 });
+    const cred = conn.peerCredentials();
+    const said = await within(
+      new Response(conn.readable).text(),
+      30_000,
+      "the client's ids",
+    );
+    const [pid, uid, gid] = said.split(" ").map(Number);
+    assertEquals({ pid, uid, gid }, {
+      pid: client.pid,
+      uid: 65534,
+      gid: 65534,
+    });
+    assertEquals(cred, { pid: client.pid, uid: 65534, gid: 65534 });
+    conn.close(); // the client's recv() returns
+    const out = await within(client.output(), 30_000, "the client's exit");
+    assertEquals(out.code, 0, dec.decode(out.stderr));
+  } catch (error) {
+    try {
+      client.kill("SIGKILL");
+    } catch { /* exited */ }
+    await client.status;
+    throw error;
+  }
+});
+
+Deno.test("sendFds()/receiveFds() over a connection from listen() and connect(), both ways", async () => {
+  await assertNoFdLeak(async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/fds.sock`;
+    using listener = listen({ path });
+    const [client, server] = await within(
+      Promise.all([
+        connect({ path, timeout: 10_000 }),
+        listener.accept({ timeout: 10_000 }),
+      ]),
+      20_000,
+      "a connection",
+    );
+    using _client = client;
+    using _server = server;
+    for (
+      const [from, to, what] of [[server, client, "accepted → connected"], [
+        client,
+        server,
+        "connected → accepted",
+      ]] as const
+    ) {
+      const { reader, writer } = pipe();
+      const inode = Deno.readLinkSync(`/proc/self/fd/${writer.fd}`);
+      const data = enc.encode(what);
+      assertEquals(await from.sendFds(data, [writer]), data.length);
+      writer.close();
+      const got = await to.receiveFds({ timeout: 10_000 });
+      assertEquals(dec.decode(got!.data), what);
+      assertEquals(got!.fds.length, 1, what);
+      assertEquals(
+        Deno.readLinkSync(`/proc/self/fd/${got!.fds[0]}`),
+        inode,
+        `${what}: the same pipe`,
+      );
+      const w = PipeWriter.fromFd(got!.fds[0]!).writable.getWriter();
+      await w.write(enc.encode(`through ${what}`));
+      await w.close();
+      assertEquals(
+        await within(new Response(reader.readable).text(), 10_000, "the pipe"),
+        `through ${what}`,
+      );
+    }
+  });
+});
+
+Deno.test('connect({ hostname: "localhost", port }) resolves the name and connects', async () => {
+  await assertNoFdLeak(async () => {
+    using listener = listen({ port: 0, hostname: "127.0.0.1" });
+    const { port } = listener.addr as Deno.NetAddr;
+    const [client, server] = await within(
+      Promise.all([
+        connect({ hostname: "localhost", port, timeout: 10_000 }),
+        listener.accept({ timeout: 10_000 }),
+      ]),
+      20_000,
+      "a connection to localhost",
+    );
+    using _client = client;
+    using _server = server;
+    assertEquals(client.remoteAddr, {
+      transport: "tcp",
+      hostname: "127.0.0.1",
+      port,
+    });
+    assertEquals(server.localAddr, {
+      transport: "tcp",
+      hostname: "127.0.0.1",
+      port,
+    });
+    assertEquals(
+      (server.remoteAddr as Deno.NetAddr).port,
+      (client.localAddr as Deno.NetAddr).port,
+    );
+    client.setNoDelay();
+    await client.write(enc.encode("hello"));
+    client.closeWrite();
+    assertEquals(
+      await within(new Response(server.readable).text(), 10_000, "EOF"),
+      "hello",
+    );
+  });
+});
+
+Deno.test("connect() timeout and abort while the listener's backlog is full", async (t) => {
+  using dir = tempDir();
+  const path = `${dir.path}/full.sock`;
+  for (
+    const [kind, make] of [
+      ["Unix", () => listen({ path, backlog: 0 })],
+      ["TCP", () => listen({ port: 0, hostname: "127.0.0.1", backlog: 0 })],
+    ] as const
+  ) {
+    await t.step(kind, async () => {
+      await assertNoFdLeak(async () => {
+        using listener = make();
+        const target = kind === "Unix"
+          ? { path }
+          : { port: (listener.addr as Deno.NetAddr).port };
+        const where = kind === "Unix"
+          ? JSON.stringify(path)
+          : `127.0.0.1:${(target as { port: number }).port}`;
+        // Backlog 0 admits one pending connection; the next one waits.
+        using _first = await connect({ ...target, timeout: 10_000 });
+        const e = await assertRejects(
+          () => within(connect({ ...target, timeout: 50 }), 10_000, "timeout"),
+          Deno.errors.TimedOut,
+        );
+        assertEquals(
+          e.message,
+          `connect(): connection to ${where} was not accepted for 50 ms`,
+        );
+        const c = new AbortController();
+        const pending = connect({ ...target, signal: c.signal });
+        assert(await isPending(pending), "connect() waits for room");
+        c.abort(new Error("gave up"));
+        await assertRejects(
+          () => within(pending, 10_000, "abort"),
+          Error,
+          "gave up",
+        );
+        // Accepting the pending one makes room again.
+        using _accepted = await listener.accept({ timeout: 10_000 });
+        using _second = await connect({ ...target, timeout: 10_000 });
+      });
+    });
+  }
+});
+
+Deno.test("SocketListener.accept() timeout and abort consume nothing", async () => {
+  await assertNoFdLeak(async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/accept.sock`;
+    using listener = listen({ path });
+    const e = await assertRejects(
+      () => within(listener.accept({ timeout: 30 }), 10_000, "timeout"),
+      Deno.errors.TimedOut,
+    );
+    assertEquals(
+      e.message,
+      `SocketListener.accept(): listener ${
+        JSON.stringify(path)
+      } had no connection for 30 ms`,
+    );
+    const c = new AbortController();
+    const pending = listener.accept({ signal: c.signal });
+    assert(await isPending(pending), "accept() waits");
+    c.abort(new Error("enough"));
+    await assertRejects(
+      () => within(pending, 10_000, "abort"),
+      Error,
+      "enough",
+    );
+    await assertRejects(
+      () => listener.accept({ signal: AbortSignal.abort(new Error("before")) }),
+      Error,
+      "before",
+    );
+    // The next connection is still there for the next accept().
+    using client = await connect({ path, timeout: 10_000 });
+    using server = await listener.accept({ timeout: 10_000 });
+    await client.write(enc.encode("x"));
+    assertEquals(await server.read(new Uint8Array(1), { timeout: 10_000 }), 1);
+    // A pending accept() fails with BadResource when the listener closes.
+    const closing = listener.accept();
+    listener.close();
+    await assertRejects(
+      () => within(closing, 10_000, "close"),
+      Deno.errors.BadResource,
+    );
+  });
+});
+
+Deno.test("SocketListener.unref() lets a Deno child exit while it waits in accept()", async (t) => {
+  using dir = tempDir();
+  const child = (unref: boolean) => {
+    const script = scriptFile(
+      dir.path,
+      `unref_${unref}.ts`,
+      `import { listen } from "${ROOT}socket/mod.ts";
+const listener = listen({ path: ${
+        JSON.stringify(`${dir.path}/unref_${unref}.sock`)
+      } });
+${unref ? "listener.unref();" : ""}
+listener.accept().then(() => console.log("accepted"), (e) => console.log("failed", e));
+console.log("waiting");
+`,
+    );
+    return new Deno.Command(Deno.execPath(), {
+      args: denoArgs(script),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  };
+  await t.step("unref(): the child exits on its own", async () => {
+    const out = await within(child(true).output(), 30_000, "the child's exit");
+    assertEquals(
+      {
+        code: out.code,
+        stdout: dec.decode(out.stdout),
+        stderr: dec.decode(out.stderr),
+      },
+      { code: 0, stdout: "waiting\n", stderr: "" },
+    );
+  });
+  await t.step("control: without unref() the child keeps waiting", async () => {
+    const process = child(false);
+    const lines = process.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    assertEquals(
+      (await within(lines.read(), 30_000, "waiting")).value,
+      "waiting\n",
+    );
+    assert(
+      await isPending(process.status),
+      "the child is still waiting in accept()",
+    );
+    process.kill("SIGKILL");
+    await lines.cancel();
+    await process.stderr.cancel();
+    assertEquals(
+      (await within(process.status, 10_000, "kill")).signal,
+      "SIGKILL",
+    );
   });
 });
 

@@ -11,7 +11,7 @@ import {
 } from "@std/assert";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { pipe } from "../../pipe/mod.ts";
-import { ShmChannel } from "../../shm/mod.ts";
+import { ShmChannelReader, ShmChannelWriter } from "../../shm/mod.ts";
 import {
   type ByteChannel,
   connect,
@@ -186,7 +186,7 @@ Deno.test(`framed() property: ${MESSAGES} random messages round-trip through eve
       const [a, b] = socketPair();
       return Promise.resolve([a, b, () => {}]);
     }],
-    ["Unix socket (Deno.Conn)", async () => {
+    ["Unix socket (SocketEnd)", async () => {
       const dir = tempDir();
       const listener = listen({ path: `${dir.path}/s` });
       const [client, server] = await Promise.all([
@@ -198,7 +198,7 @@ Deno.test(`framed() property: ${MESSAGES} random messages round-trip through eve
         dir[Symbol.dispose]();
       }];
     }],
-    ["TCP (Deno.Conn)", async () => {
+    ["TCP (SocketEnd)", async () => {
       const listener = listen({ port: 0, hostname: "127.0.0.1" });
       const port = (listener.addr as Deno.NetAddr).port;
       const [client, server] = await Promise.all([
@@ -209,8 +209,8 @@ Deno.test(`framed() property: ${MESSAGES} random messages round-trip through eve
     }],
     ["ShmChannel", () => {
       const name = `/${randomName("pipc-frame")}`;
-      const w = ShmChannel.create(name, { capacity: 1 << 16 });
-      const r = ShmChannel.open(name);
+      const w = ShmChannelWriter.create(name, { capacity: 1 << 16 });
+      const r = ShmChannelReader.open(name);
       w.unlink();
       return Promise.resolve([{ writable: w.writable }, {
         readable: r.readable,

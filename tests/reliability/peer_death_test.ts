@@ -8,7 +8,12 @@ import { assert, assertEquals } from "@std/assert";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { MessageQueue } from "../../mq/mod.ts";
 import { pipe, spawn } from "../../pipe/mod.ts";
-import { connect, listen, socketPair } from "../../socket/mod.ts";
+import {
+  connect,
+  listen,
+  type SocketEnd,
+  socketPair,
+} from "../../socket/mod.ts";
 import {
   assertNoFdLeak,
   listDir,
@@ -170,7 +175,9 @@ Deno.test("peer death: Unix stream socket (socat peer)", async () => {
     const child = new Deno.Command("sh", {
       args: ["-c", `exec socat -u /dev/zero UNIX-CONNECT:${path}`],
     }).spawn();
-    const conn = await listener.accept();
+    // A SocketEnd keeps its fd until both directions are done (reading to
+    // EOF leaves the write side usable, unlike Deno.Conn): close it.
+    using conn = await listener.accept();
     const reader = conn.readable.getReader();
     await reader.read();
     reader.releaseLock();
@@ -183,7 +190,7 @@ Deno.test("peer death: Unix stream socket (socat peer)", async () => {
       args: ["-c", `exec socat -u UNIX-LISTEN:${dir.path}/t.sock /dev/null`],
     })
       .spawn();
-    let client: Deno.Conn | undefined;
+    let client: SocketEnd | undefined;
     for (let i = 0; i < 200 && !client; i++) {
       client = await connect({ path: `${dir.path}/t.sock` }).catch(() =>
         undefined
@@ -193,6 +200,7 @@ Deno.test("peer death: Unix stream socket (socat peer)", async () => {
     const failing = writeUntilError(client!.writable);
     await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
     assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
+    client!.close();
     await sink.status;
   });
 });
