@@ -76,6 +76,75 @@ export function reopenFifo(
   return copy;
 }
 
+/**
+ * Makes the permission bits of `name` in `dirfd` exactly `mode`, for a file
+ * this process has just created with `mode` — which the umask may have
+ * narrowed, never widened, so the file was never more open than asked.
+ *
+ * Why not narrow the umask around the creation instead: the umask belongs
+ * to the process, so every file another thread (a Worker, Deno's own file
+ * system pool) created in that instant would get it too.
+ *
+ * The file is opened `O_PATH | O_NOFOLLOW` and changed through that fd
+ * (Linux), and only if it is of `kind` and owned by this process's
+ * effective uid: a symlink or another user's file swapped in meanwhile is
+ * never changed. Returns the file's identity.
+ *
+ * @throws {Deno.errors.AlreadyExists} If `name` is no longer what was created.
+ */
+export function setExactMode(
+  dirfd: number,
+  name: string,
+  mode: number,
+  kind: FileKind,
+  call: string,
+  what: string,
+): StatInfo {
+  const lib = libc();
+  const replaced = (info: StatInfo | null) =>
+    new Deno.errors.AlreadyExists(
+      `${call}: ${what} was replaced by ${
+        info === null ? "nothing" : `a ${info.kind} of uid ${info.uid}`
+      } before its mode could be set`,
+    );
+  if (!IS_LINUX) {
+    const info = statAt(dirfd, name, call);
+    if (info === null || info.kind !== kind) throw replaced(info);
+    if ((info.mode & 0o7777) !== mode) {
+      check(
+        lib.fchmodat(dirfd, cString(name), mode, C.AT_SYMLINK_NOFOLLOW),
+        call,
+        `cannot set the mode of ${what}`,
+      );
+    }
+    return { ...info, mode: (info.mode & ~0o7777) | mode };
+  }
+  const fd = lib.openat(
+    dirfd,
+    cString(name, call, "path"),
+    C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC,
+    0,
+  );
+  if (fd === -1) {
+    if (errno() === E.ENOENT) throw replaced(null);
+    throw lastError(call, `cannot open ${what} to set its mode`);
+  }
+  try {
+    const info = fstat(fd, call, what);
+    if (info.kind !== kind || info.uid !== lib.geteuid()) throw replaced(info);
+    if ((info.mode & 0o7777) !== mode) {
+      check(
+        lib.chmod(cString(`/proc/self/fd/${fd}`), mode),
+        call,
+        `cannot set the mode of ${what}`,
+      );
+    }
+    return { ...info, mode: (info.mode & ~0o7777) | mode };
+  } finally {
+    lib.close(fd);
+  }
+}
+
 /** The status flags of `fd` (`F_GETFL`): access mode, O_NONBLOCK, … */
 export function statusFlags(fd: number, call: string): number {
   return check(

@@ -329,6 +329,12 @@ export const SYMBOLS = {
   // --- processes -----------------------------------------------------------
   /** pid_t getpid(void) */
   getpid: { parameters: [], result: "i32" },
+  /** uid_t geteuid(void) */
+  geteuid: { parameters: [], result: "u32" },
+  /** int fchmodat(int dirfd, const char *path, mode_t mode, int flags) */
+  fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  /** int mkfifoat(int dirfd, const char *path, mode_t mode) */
+  mkfifoat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** uid_t getuid(void) */
   getuid: { parameters: [], result: "u32" },
   /** int kill(pid_t pid, int sig) */

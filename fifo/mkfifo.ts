@@ -1,7 +1,9 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
 import { checkMode, checkOptions, checkPath, cString } from "../_check/mod.ts";
+import { C } from "../_ffi/constants.ts";
 import { lastError } from "../_ffi/errors.ts";
+import { setExactMode, splitPath, statAt, unlinkIfSame } from "../_ffi/fd.ts";
 import { libc } from "../_ffi/libc.ts";
 
 /**
@@ -35,19 +37,34 @@ export function createFifo(
   call: string,
 ): void {
   const lib = libc();
-  const cpath = cString(path, call, "path");
-  let rc: number;
-  if (mode === undefined) {
-    rc = lib.mkfifo(cpath, 0o666);
-  } else {
-    // The umask is narrowed around mkfifo so the FIFO is born with its mode
-    // (a chmod afterwards would follow a symlink swapped in meanwhile).
-    const old = lib.umask(0o777 & ~mode);
-    rc = lib.mkfifo(cpath, mode);
-    lib.umask(old);
-  }
-  if (rc === -1) {
-    throw lastError(call, `cannot create FIFO ${JSON.stringify(path)}`);
+  const what = `FIFO ${JSON.stringify(path)}`;
+  const [dir, file] = splitPath(path);
+  const dirfd = lib.open(
+    cString(dir, call, "path"),
+    C.O_RDONLY | C.O_DIRECTORY | C.O_CLOEXEC,
+    0,
+  );
+  if (dirfd === -1) throw lastError(call, `cannot create ${what}`);
+  try {
+    // Born with `mode` minus the umask: never more open than asked. The
+    // bits the umask removed are then added through an O_PATH fd; the
+    // umask itself is never changed (it is the whole process's).
+    const cfile = cString(file, call, "path");
+    if (lib.mkfifoat(dirfd, cfile, mode ?? 0o666) === -1) {
+      throw lastError(call, `cannot create ${what}`);
+    }
+    if (mode === undefined) return;
+    try {
+      setExactMode(dirfd, file, mode, "fifo", call, what);
+    } catch (error) {
+      const info = statAt(dirfd, file, call);
+      if (info?.kind === "fifo" && info.uid === lib.geteuid()) {
+        unlinkIfSame(dirfd, file, info, call);
+      }
+      throw error;
+    }
+  } finally {
+    lib.close(dirfd);
   }
 }
 
@@ -58,7 +75,8 @@ export function createFifo(
  * with `Deno.remove` when done (or create it through
  * `openFifo(path, { create: true, unlinkOnClose: true })`).
  *
- * System calls: `umask`, `mkfifo`.
+ * System calls: `mkfifoat`, and `chmod` through an `O_PATH` fd when the
+ * umask removed bits of `mode`.
  *
  * @param path Where to create the FIFO.
  * @param options The permission bits.

@@ -2,23 +2,28 @@
 // Internal: binding a Unix socket to a path with the hygiene every daemon
 // needs, shared by listen() and UnixDatagram.bind().
 //
-// - The socket file is created with its final mode: the umask is narrowed to
-//   exactly `mode` around bind(), so no client can connect in between (a
-//   chmod afterwards would leave a window).
-// - A stale socket file (no process bound to it) is replaced; a live one is
-//   refused (AddrInUse); anything else at the path is refused. The whole
-//   sequence — bind, the liveness probe, the removal, the bind again and, for
-//   a stream socket, listen() — happens under an flock of the directory, and
-//   the removal is by identity, so two processes replacing the same stale
-//   file cannot both succeed and orphan one another. (A stream socket that
-//   is bound but not yet listening refuses connections exactly as a stale
-//   one does: without the lock over listen(), a second process would take
-//   the first one's new file for stale and replace it.)
+// - The socket file is never more open than `mode`: the socket's own inode
+//   gets `mode` (fchmod) before bind(), and bind() creates the file with
+//   that mode minus the umask; the bits the umask removed are then added
+//   through an O_PATH fd (setExactMode). The umask itself is never changed:
+//   it belongs to the whole process, and other threads' files would get it.
+// - A stale socket file (no socket bound to it) is replaced; a live one is
+//   refused (AddrInUse); anything else at the path is refused. A socket is
+//   live from bind() on, listening or not: the probe connects with the
+//   socket's own type, then, if refused, with the other type, which a bound
+//   socket answers with EPROTOTYPE and a stale file with ECONNREFUSED.
+// - Replacing a stale file (stat, probe, unlink by identity, bind) is done
+//   under an flock of the directory, so two processes replacing the same
+//   stale file cannot both succeed and orphan one another. Only that path
+//   takes the lock, and only for a bounded time: a bind on a free path never
+//   waits, and a local user holding the lock of a world-readable directory
+//   can delay a replacement by LOCK_WAIT_MS (then Busy), never a listen().
 
 import { C, E } from "../_ffi/constants.ts";
-import { lastError, osError } from "../_ffi/errors.ts";
+import { check, lastError, osError } from "../_ffi/errors.ts";
 import {
   closeFd,
+  setExactMode,
   splitPath,
   statAt,
   type StatInfo,
@@ -53,11 +58,23 @@ export function socketTypeName(type: number): string {
     : `socket of type ${type}`;
 }
 
+/** One connect to `addr` with a socket of `type`: its errno, 0 if connected. */
+function connectOnce(addr: SockAddr, type: number, call: string): number {
+  const fd = newSocket(C.AF_UNIX, type, call);
+  try {
+    return libc().connect(fd, addr.addr, addr.len) === 0 ? 0 : errno();
+  } finally {
+    closeFd(fd);
+  }
+}
+
 /**
- * Whether a process is bound to the socket file at `addr`: a non-blocking
- * connect of the same type succeeds (or the backlog is full) when one is,
- * and is refused when the file is stale. A socket of the other type answers
- * EPROTOTYPE: it is live too.
+ * Whether a socket is bound to the socket file at `addr`. A non-blocking
+ * connect of the same type succeeds (or finds the backlog full) when one is
+ * listening; a socket of the other type answers EPROTOTYPE. A stream socket
+ * that is bound but not yet listening refuses like a stale file, so a
+ * refusal is checked with a connect of the other type: EPROTOTYPE means a
+ * socket is bound (live), ECONNREFUSED that none is (stale).
  */
 function probe(
   addr: SockAddr,
@@ -65,27 +82,33 @@ function probe(
   call: string,
   path: string,
 ): "stale" | "live" | "other-type" {
-  const fd = newSocket(C.AF_UNIX, type, call);
-  try {
-    if (libc().connect(fd, addr.addr, addr.len) === 0) return "live";
-    const code = errno();
-    if (code === E.EAGAIN || code === E.EINPROGRESS) return "live";
-    if (code === E.ECONNREFUSED || code === E.ENOENT) return "stale";
-    if (code === E.EPROTOTYPE) return "other-type";
+  const code = connectOnce(addr, type, call);
+  if (code === 0 || code === E.EAGAIN || code === E.EINPROGRESS) return "live";
+  if (code === E.EPROTOTYPE) return "other-type";
+  if (code === E.ECONNREFUSED || code === E.ENOENT) {
+    const other = type === C.SOCK_STREAM ? C.SOCK_DGRAM : C.SOCK_STREAM;
+    const again = connectOnce(addr, other, call);
+    if (again === E.ECONNREFUSED || again === E.ENOENT) return "stale";
+    if (again === E.EPROTOTYPE) return "live"; // bound, not listening yet
+    if (again === 0 || again === E.EAGAIN || again === E.EINPROGRESS) {
+      return "other-type";
+    }
     throw osError(
-      code,
+      again,
       call,
       `cannot tell whether ${showPath(path)} is in use`,
     );
-  } finally {
-    closeFd(fd);
   }
+  throw osError(code, call, `cannot tell whether ${showPath(path)} is in use`);
 }
+
+/** How long a stale-file replacement waits for the directory lock. */
+const LOCK_WAIT_MS = 200;
 
 function lockDirectory(dirfd: number, call: string, dir: string): boolean {
   const lib = libc();
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0; i < LOCK_WAIT_MS; i++) {
     if (lib.flock(dirfd, C.LOCK_EX | C.LOCK_NB) === 0) return true;
     const code = errno();
     if (code !== E.EAGAIN && code !== E.EINTR) return false; // no flock here: go on without
@@ -94,15 +117,15 @@ function lockDirectory(dirfd: number, call: string, dir: string): boolean {
   throw new Deno.errors.Busy(
     `${call}: cannot lock the directory ${
       JSON.stringify(dir)
-    } for 2 s to replace a stale socket file safely`,
+    } for ${LOCK_WAIT_MS} ms to replace a stale socket file safely`,
   );
 }
 
 /**
  * Binds `fd` to `path` (a file path, or `"\0name"` for an abstract name),
  * replacing a stale socket file and refusing a live one. `onBound` (e.g.
- * `listen()`) runs right after the bind, still under the directory lock; if
- * it throws, the new socket file is removed again.
+ * `listen()`) runs right after the bind; if it throws, the new socket file
+ * is removed again.
  *
  * @throws {Deno.errors.AddrInUse} If a live socket is bound at the path.
  * @throws {Deno.errors.AlreadyExists} If something other than a socket is there.
@@ -129,6 +152,10 @@ export function bindUnix(
     }
     throw osError(code, call, `cannot bind ${show}`);
   }
+  if (mode !== undefined) {
+    // The file bind() creates gets the socket inode's mode minus the umask.
+    check(lib.fchmod(fd, mode), call, `cannot set the mode of ${show}`);
+  }
   const [dir, file] = splitPath(path);
   const dirfd = lib.open(
     cString(dir, call, "directory"),
@@ -136,39 +163,22 @@ export function bindUnix(
     0,
   );
   if (dirfd === -1) throw lastError(call, `cannot bind ${show}`);
+  let triedLock = false;
   let locked = false;
   try {
-    locked = lockDirectory(dirfd, call, dir);
     for (let attempt = 0;; attempt++) {
-      let rc: number;
-      if (mode === undefined) {
-        rc = lib.bind(fd, addr.addr, addr.len);
-      } else {
-        const old = lib.umask(0o777 & ~mode);
-        rc = lib.bind(fd, addr.addr, addr.len);
-        lib.umask(old);
-      }
-      if (rc === 0) {
-        const info = statAt(dirfd, file, call);
-        const ours = info !== null && info.kind === "socket";
-        try {
-          onBound?.();
-        } catch (error) {
-          if (ours) unlinkIfSame(dirfd, file, info, call);
-          throw error;
-        }
-        if (!ours) {
-          // Swapped away in the instant since bind: nothing of ours to track.
-          return { place: null, identity: null };
-        }
-        return {
-          place: { dirFd: pathFd(dirfd, call), file },
-          identity: { dev: info.dev, ino: info.ino },
-        };
+      if (lib.bind(fd, addr.addr, addr.len) === 0) {
+        return bound(dirfd, file, mode, call, show, onBound);
       }
       const code = errno();
-      if (code !== E.EADDRINUSE || attempt > 5) {
+      if (code !== E.EADDRINUSE || attempt > 6) {
         throw osError(code, call, `cannot bind ${show}`);
+      }
+      // Something is at the path: replacing it, if stale, takes the lock.
+      if (!triedLock) {
+        triedLock = true;
+        locked = lockDirectory(dirfd, call, dir);
+        continue; // the holder may have just replaced it
       }
       const info: StatInfo | null = statAt(dirfd, file, call);
       if (info === null) continue;
@@ -177,7 +187,13 @@ export function bindUnix(
           `${call}: ${show} exists and is a ${info.kind}, not a socket`,
         );
       }
-      const state = probe(addr, type, call, path);
+      let state = probe(addr, type, call, path);
+      if (state === "stale") {
+        // A bind that has just created the file may not be findable for a
+        // few microseconds: ask once more before removing anything.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        state = probe(addr, type, call, path);
+      }
       if (state === "live") {
         throw new Deno.errors.AddrInUse(
           `${call}: a live ${socketTypeName(type)} is bound at ${show}`,
@@ -196,6 +212,36 @@ export function bindUnix(
     if (locked) lib.flock(dirfd, C.LOCK_UN);
     closeFd(dirfd);
   }
+}
+
+/** After a successful bind: the exact mode, `onBound`, the file's identity. */
+function bound(
+  dirfd: number,
+  file: string,
+  mode: number | undefined,
+  call: string,
+  show: string,
+  onBound: (() => void) | undefined,
+): Bound {
+  const info = statAt(dirfd, file, call);
+  const ours = info !== null && info.kind === "socket";
+  try {
+    if (ours && mode !== undefined) {
+      setExactMode(dirfd, file, mode, "socket", call, `socket file ${show}`);
+    }
+    onBound?.();
+  } catch (error) {
+    if (ours) unlinkIfSame(dirfd, file, info, call);
+    throw error;
+  }
+  if (!ours) {
+    // Swapped away in the instant since bind: nothing of ours to track.
+    return { place: null, identity: null };
+  }
+  return {
+    place: { dirFd: pathFd(dirfd, call), file },
+    identity: { dev: info.dev, ino: info.ino },
+  };
 }
 
 /** An O_PATH duplicate of a directory fd, kept by the lifecycle. */

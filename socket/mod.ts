@@ -27,7 +27,7 @@
  * When not to use: for bulk data between two processes on one machine,
  * shared memory is faster; for a child's stdout, a pipe is simpler.
  *
- * System calls: `socket`, `bind` (under a narrowed `umask`), `listen`,
+ * System calls: `socket`, `fchmod` + `bind`, `listen`,
  * `accept4`, `connect`, `recv`/`send` (`MSG_DONTWAIT`), `shutdown`,
  * `sendmsg`/`recvmsg`, `getsockopt`, `flock`, `unlinkat`, `getaddrinfo`.
  *

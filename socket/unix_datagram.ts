@@ -76,8 +76,9 @@ export interface Datagram {
  */
 export interface UnixDatagramBindOptions extends UnlinkOptions {
   /**
-   * Permission bits of the socket file (who may send to it), in place from
-   * the moment it exists. Default: `0o777` minus the umask.
+   * Permission bits of the socket file (who may send to it), exactly, and
+   * never more open than this from the moment it exists (as for
+   * `listen({ path, mode })`). Default: `0o777` minus the umask.
    */
   mode?: number;
   /**
@@ -147,7 +148,7 @@ let newDatagram: (
  * descriptors. Addresses are paths, or Linux abstract names spelled with a
  * leading NUL (`"\0name"`) in both directions.
  *
- * System calls: `socket(AF_UNIX, SOCK_DGRAM)`, `umask` around `bind`,
+ * System calls: `socket(AF_UNIX, SOCK_DGRAM)`, `fchmod` + `bind`,
  * `sendmsg`, `recv(MSG_PEEK | MSG_TRUNC)` (the size), `recvmsg`, `unlinkat`.
  *
  * @example Request and reply between two bound sockets

@@ -578,3 +578,49 @@ Deno.test("SocketListener.close() never removes a socket file that another proce
     if (!closed) listener.close();
   }
 });
+
+// ---------------------------------------------------------------------------
+// The directory lock of a stale-file replacement is an flock of a directory
+// any local user can open: one who holds it must not stop a listen() on a
+// free path, nor make a stale replacement wait more than briefly.
+
+const HOLD_DIR_LOCK = `
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(60)
+`;
+
+Deno.test("another user's flock of the directory does not delay listen() on a free path, and a stale replacement under it fails with Busy instead of waiting", async () => {
+  using dir = tempDir();
+  // A stale socket file: bound, then its socket closed without removing it.
+  UnixDatagram.bind(`${dir.path}/stale.sock`, { unlinkOnClose: false })
+    .close();
+  await using holder = new LineChild("lock holder", "setpriv", [
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    PYTHON,
+    "-c",
+    HOLD_DIR_LOCK,
+    dir.path,
+  ]);
+  Deno.chmodSync(dir.path, 0o755);
+  await holder.expect("locked");
+  // A free path: no lock is needed, none is waited for.
+  const started = performance.now();
+  using listener = listen({ path: `${dir.path}/free.sock` });
+  const freeMs = performance.now() - started;
+  assertEquals(listener.path, `${dir.path}/free.sock`);
+  // A stale file: its replacement needs the lock, and gives up with Busy.
+  const error = assertThrows(
+    () => listen({ path: `${dir.path}/stale.sock` }),
+    Deno.errors.Busy,
+  );
+  assertMatch(
+    error.message,
+    /^listen\(\): cannot lock the directory ".*" for \d+ ms to replace a stale socket file safely$/,
+  );
+  if (MEASURE) console.log(`listen() on a free path took ${freeMs} ms`);
+});
