@@ -203,8 +203,14 @@ async function coordinate(options: Record<string, string>): Promise<void> {
         }
       }
       const status = await process.status;
-      if (!status.success) {
-        throw new Error(`${args[0]} ${process.pid} failed: ${status.code}`);
+      // A child interrupted by a second SIGINT may still die of it: Deno
+      // resets the signal handlers while the process exits, after its work.
+      const interrupted = status.signal === "SIGINT" ||
+        status.signal === "SIGTERM";
+      if (!status.success && !interrupted && !stopping) {
+        throw new Error(
+          `${args[0]} ${process.pid} failed: ${JSON.stringify(status)}`,
+        );
       }
     })();
     return { process, done };
