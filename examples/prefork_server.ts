@@ -5,7 +5,8 @@
 // them). Clients send framed JSON requests; each reply names the worker
 // that served it. SIGTERM (or Ctrl-C) to the master stops the workers
 // gracefully, waits for them and removes the socket file. A worker that
-// dies is replaced at once (see supervisor.ts for backoff and limits).
+// dies is replaced at once (the master gives up if workers keep dying;
+// see supervisor.ts for backoff and restart limits).
 //
 // Mechanisms: listen() on a Unix socket (mode 0600); spawn() of Deno workers
 // with the listener at fd 3 and a "lifeline" pipe at fd 4 (EOF on it means
@@ -262,8 +263,11 @@ async function master(
     }
   }
 
-  // One at a time: each worker has adopted the listener before the next one
-  // starts, and no client connects before all are ready.
+  // One at a time, before any client connects. O_NONBLOCK belongs to the
+  // listening socket, which every worker shares: spawn() makes it blocking
+  // for the new child (as C programs expect), and SocketListener.fromFd()
+  // in that child makes it non-blocking again. Started in turn, each worker
+  // has adopted it before the next spawn, so it ends up non-blocking.
   for (let i = 0; i < count; i++) await startWorker();
   log({
     event: "ready",
