@@ -110,8 +110,10 @@ interface Slot {
   state: SlotState;
   child: ChildProcess | null;
   startedAt: number;
-  /** When each restart happened (for the limit). */
-  restarts: number[];
+  /** How often this slot was restarted, in all. */
+  restarts: number;
+  /** When the recent restarts happened (for the limit). */
+  recent: number[];
   /** Crashes in a row (for the backoff). */
   streak: number;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -135,7 +137,8 @@ async function supervise(
     state: "waiting",
     child: null,
     startedAt: 0,
-    restarts: [],
+    restarts: 0,
+    recent: [],
     streak: 0,
     timer: undefined,
     exited: Promise.resolve(),
@@ -149,7 +152,7 @@ async function supervise(
     let child: ChildProcess;
     try {
       child = spawn(slot.spec.command, {
-        args: slot.spec.args(slot.restarts.length),
+        args: slot.spec.args(slot.restarts),
         fds: { 3: reader }, // handed over; the write end stays here
         stdout: workerStdout,
       });
@@ -167,9 +170,9 @@ async function supervise(
       event: "start",
       worker: slot.spec.name,
       pid: child.pid,
-      restarts: slot.restarts.length,
+      restarts: slot.restarts,
     });
-    onStart?.(slot.spec.name, child.pid, slot.restarts.length);
+    onStart?.(slot.spec.name, child.pid, slot.restarts);
     slot.exited = child.status.then((status) => {
       writer.close();
       slot.child = null;
@@ -186,8 +189,8 @@ async function supervise(
       } else {
         const now = performance.now();
         if (now - slot.startedAt > policy.stableAfter) slot.streak = 0;
-        slot.restarts = slot.restarts.filter((t) => now - t < policy.window);
-        if (slot.restarts.length >= policy.limit) {
+        slot.recent = slot.recent.filter((t) => now - t < policy.window);
+        if (slot.recent.length >= policy.limit) {
           slot.state = "given up";
           action =
             `given up (${policy.limit} restarts within ${policy.window} ms)`;
@@ -197,7 +200,8 @@ async function supervise(
             policy.backoffMax,
           );
           slot.streak++;
-          slot.restarts.push(now);
+          slot.restarts++;
+          slot.recent.push(now);
           slot.state = "waiting";
           slot.timer = setTimeout(() => start(slot), delay);
           action = `restart in ${delay} ms`;
