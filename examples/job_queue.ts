@@ -4,19 +4,22 @@
 // the most urgent first. On SIGINT (Ctrl-C) or SIGTERM every consumer
 // finishes the job in hand and takes no other; a producer waiting for room
 // sends nothing more. No job is lost: the jobs nobody took stay in the queue
-// (it outlives the processes) for the next run, which picks them up.
+// (it outlives the processes) for the next run, which picks them up. (A
+// consumer killed outright — SIGKILL, a crash — does lose the job in hand:
+// a queue hands each message out once, with no acknowledgment. Where that
+// matters, record the jobs in progress and queue them again.)
 //
 // The end-of-work convention: jobs have priorities 1 to 9. When its
 // producers are done, the coordinator sends one stop message per consumer
 // at priority 0, the lowest, so the queue delivers every job before any
 // stop. A stop message names its run: a consumer that finds the stop of an
-// earlier, interrupted run throws it away and carries on. A run that ends
-// with the queue empty removes the queue.
+// earlier, interrupted run throws it away and carries on. A run that
+// finishes uninterrupted with the queue empty removes the queue.
 //
 // Mechanisms: MessageQueue (priorities, a bounded queue whose producers
 // wait for room, receive/send with an AbortSignal that consumes or sends
-// nothing when aborted); spawn(); signals() in the producers and consumers;
-// onShutdown() in the coordinator.
+// nothing when aborted); spawn(); Deno.addSignalListener in the producers
+// and consumers; onShutdown() in the coordinator.
 //
 //   deno run -A examples/job_queue.ts        # demonstration (two runs)
 //   deno run -A examples/job_queue.ts run [--jobs=N] [--producers=N]
@@ -33,7 +36,9 @@ const self = new URL(import.meta.url).pathname;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const QUEUE_SIZE = { maxMessages: 10, messageSize: 256 }; // the unprivileged defaults' limits
+// 10 messages: the most an unprivileged process may ask for
+// (/proc/sys/fs/mqueue/msg_max), so producers soon wait for room.
+const QUEUE_SIZE = { maxMessages: 10, messageSize: 256 };
 
 /** The kinds of jobs, their priority and how long one takes (ms). */
 const KINDS = [
@@ -60,7 +65,9 @@ type Report =
  * until the process ends (Ctrl-C reaches the whole group and the
  * coordinator passes it on too, so a second SIGINT comes; without a listener
  * its default action would kill the process), and they must not keep the
- * process alive once its work is done.
+ * process alive once its work is done. (One gap remains: Deno resets the
+ * handlers while the process exits, so a late second SIGINT can still end
+ * it then — after its work; the coordinator allows for that.)
  */
 function interruption(): AbortSignal {
   const controller = new AbortController();
