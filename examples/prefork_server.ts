@@ -5,8 +5,9 @@
 // them). Clients send framed JSON requests; each reply names the worker
 // that served it. SIGTERM (or Ctrl-C) to the master stops the workers
 // gracefully, waits for them and removes the socket file. A worker that
-// dies is replaced at once (the master gives up if workers keep dying;
-// see supervisor.ts for backoff and restart limits).
+// dies is not replaced (the others carry on; with none left the master
+// stops): see the note at the start of the workers, and supervisor.ts for
+// restarts.
 //
 // Mechanisms: listen() on a Unix socket (mode 0600); spawn() of Deno workers
 // with the listener at fd 3 and a "lifeline" pipe at fd 4 (EOF on it means
@@ -19,9 +20,8 @@
 // `serve` prints one JSON object per line on stdout, for a test or a
 // service manager to read:
 //   {"event":"ready","socket":"/tmp/prefork-…/server.sock","master":PID,"workers":[PID…]}
-//   {"event":"worker-exit","pid":PID,"code":137,"signal":"SIGKILL"}   (a worker died…)
-//   {"event":"worker-start","pid":PID,"replaces":PID}                 (…and was replaced)
-//   {"event":"stopping","signal":"SIGTERM"}
+//   {"event":"worker-exit","pid":PID,"code":137,"signal":"SIGKILL"}   (a worker died)
+//   {"event":"stopping","signal":"SIGTERM"}       (or "no workers left": exit code 1)
 //   {"event":"stopped","workers":[{"pid":PID,"code":0,"connections":N,"requests":N}…]}
 // Protocol, one framed JSON message each way:
 //   request {"id": any, "op": "echo" | "sum" | "upper", "value": …}
@@ -70,7 +70,6 @@ interface WorkerStats {
 type MasterEvent =
   | { event: "ready"; socket: string; master: number; workers: number[] }
   | { event: "worker-exit"; pid: number; code: number; signal: string | null }
-  | { event: "worker-start"; pid: number; replaces: number }
   | { event: "stopping"; signal: string }
   | {
     event: "stopped";
@@ -183,15 +182,15 @@ interface Worker {
 }
 
 /**
- * Listens, starts `count` workers, replaces the ones that die, and on
- * SIGTERM or SIGINT stops them all, removes the socket and returns.
+ * Listens, starts `count` workers, and on SIGTERM or SIGINT (or when no
+ * worker is left) stops them all, removes the socket and returns.
  * `onReady` runs once every worker accepts (the demonstration's clients).
  */
 async function master(
   count: number,
   log: (event: MasterEvent) => void,
   onReady?: (socket: string, workers: number[]) => void,
-): Promise<{ socket: string; dir: string; pids: number[] }> {
+): Promise<{ socket: string; dir: string; pids: number[]; ok: boolean }> {
   // Listen for the stop signals first, so one arriving during startup waits
   // for us instead of killing the master with the workers still running.
   const stop = signals(["SIGTERM", "SIGINT"]).getReader();
@@ -203,14 +202,17 @@ async function master(
   const workers = new Map<number, Worker>();
   const everyPid: number[] = [];
   let stopping = false;
-  let deaths = 0;
+  let noneLeft: () => void = () => {};
+  const allDied = new Promise<string>((resolve) =>
+    noneLeft = () => resolve("no workers left")
+  );
 
-  async function startWorker(replaces?: number): Promise<void> {
+  async function startWorker(): Promise<void> {
     const { reader, writer } = pipe();
     const child = spawn(Deno.execPath(), {
       args: ["run", "--allow-all", "--quiet", self, "worker"],
-      // The listener stays open here (to start replacements); the pipe's read
-      // end is handed over (closed here once the child has it).
+      // The listener stays open here (its file is removed when it closes);
+      // the pipe's read end is handed over (closed here once the child has it).
       fds: { 3: listener, 4: reader },
       stdout: "piped",
     });
@@ -245,29 +247,22 @@ async function master(
         code: status.code,
         signal: status.signal,
       });
-      // A worker that keeps dying would make this loop spin: give up then.
-      if (++deaths > 4 * count) {
-        console.error("prefork: workers keep dying; stopping");
-        Deno.kill(Deno.pid, "SIGTERM");
-        return;
-      }
-      startWorker(child.pid).catch((error) =>
-        console.error(`prefork: cannot replace worker ${child.pid}:`, error)
-      );
+      if (workers.size === 0) noneLeft();
     });
     if (first.value !== "ready") {
       throw new Error(`worker ${child.pid} ended before it was ready`);
     }
-    if (replaces !== undefined) {
-      log({ event: "worker-start", pid: child.pid, replaces });
-    }
   }
 
-  // One at a time, before any client connects. O_NONBLOCK belongs to the
-  // listening socket, which every worker shares: spawn() makes it blocking
-  // for the new child (as C programs expect), and SocketListener.fromFd()
-  // in that child makes it non-blocking again. Started in turn, each worker
-  // has adopted it before the next spawn, so it ends up non-blocking.
+  // One at a time, before any client connects, and never again. O_NONBLOCK
+  // belongs to the listening socket, which every worker shares: spawn()
+  // makes it blocking for the new child (as C programs expect), and
+  // SocketListener.fromFd() in that child makes it non-blocking again.
+  // Started in turn, each worker has adopted it before the next spawn, so it
+  // ends up non-blocking. A spawn() while workers accept (to replace one
+  // that died) would leave them accepting on a blocking socket, where an
+  // accept that loses the race for a connection blocks the worker's event
+  // loop until the next one — so dead workers are not replaced here.
   for (let i = 0; i < count; i++) await startWorker();
   log({
     event: "ready",
@@ -277,9 +272,12 @@ async function master(
   });
   onReady?.(socket, [...workers.keys()]);
 
-  const { value: signal } = await stop.read();
+  const signal = await Promise.race([
+    stop.read().then((r) => r.value ?? "SIGTERM"),
+    allDied,
+  ]);
   stopping = true;
-  log({ event: "stopping", signal: signal ?? "SIGTERM" });
+  log({ event: "stopping", signal });
   for (const { child } of workers.values()) child.kill("SIGTERM");
   // A worker stuck in a request gets 10 s to finish, then SIGKILL.
   const deadline = setTimeout(() => {
@@ -291,7 +289,7 @@ async function master(
   Deno.removeSync(dir);
   await stop.cancel(); // later signals have their default action again
   log({ event: "stopped", workers: reports });
-  return { socket, dir, pids: everyPid };
+  return { socket, dir, pids: everyPid, ok: workers.size > 0 };
 }
 
 // ─── a client, and the demonstration ────────────────────────────────────────
@@ -411,7 +409,11 @@ const [mode = "demo", arg] = Deno.args;
 if (mode === "worker") {
   await worker();
 } else if (mode === "serve") {
-  await master(Number(arg ?? 4), (e) => console.log(JSON.stringify(e)));
+  const { ok } = await master(
+    Number(arg ?? 4),
+    (e) => console.log(JSON.stringify(e)),
+  );
+  if (!ok) Deno.exit(1);
 } else if (mode === "demo") {
   await demo();
 } else {
