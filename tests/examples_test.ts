@@ -26,7 +26,8 @@ class Recipe {
   /** Every stdout line so far. */
   readonly lines: string[] = [];
   #stderr = "";
-  #changed: () => void = () => {};
+  /** Waiters for the next line (or the end of the output). */
+  #waiting: (() => void)[] = [];
   #ended = false;
   #reading: Promise<void>;
 
@@ -54,11 +55,11 @@ class Recipe {
           const parts = (rest + text).split("\n");
           rest = parts.pop()!;
           this.lines.push(...parts);
-          this.#changed();
+          this.#notify();
         }
         if (rest) this.lines.push(rest);
         this.#ended = true;
-        this.#changed();
+        this.#notify();
       })(),
       (async () => {
         for await (
@@ -68,6 +69,10 @@ class Recipe {
         }
       })(),
     ]).then(() => {});
+  }
+
+  #notify(): void {
+    for (const wake of this.#waiting.splice(0)) wake();
   }
 
   get pgid(): number {
@@ -99,7 +104,7 @@ class Recipe {
             `${this.name} ended its output without ${what}\n${this.output}`,
           );
         }
-        await new Promise<void>((resolve) => this.#changed = resolve);
+        await new Promise<void>((resolve) => this.#waiting.push(resolve));
       }
     });
   }
