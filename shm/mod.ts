@@ -1,26 +1,28 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 
 /**
- * POSIX shared memory: segments seen as zero-copy `ArrayBuffer`s, and
- * {@linkcode ShmChannel}, a stream between two processes over a ring buffer
- * in shared memory.
+ * POSIX shared memory: segments seen as zero-copy `ArrayBuffer`s, and a
+ * stream between two processes over a ring buffer in shared memory
+ * ({@linkcode ShmChannelWriter} → {@linkcode ShmChannelReader}).
  *
  * Shared memory is the fastest IPC there is: both processes map the same
  * physical pages, so data moves with no system call and no kernel copy. It
  * has no synchronization of its own: use `Atomics` on the buffer (they work
- * across processes), a named `Semaphore`, or `ShmChannel`, which does it for
- * you. Segments live in `/dev/shm` until unlinked, even when no process has
+ * across processes), a named `Semaphore`, or the channel ends, which do it
+ * for you. Segments live in `/dev/shm` until unlinked, even when no process has
  * them open: unlink once, from one process (or create with `unlinkOnClose`).
  *
  * When not to use: for small, infrequent messages a socket is simpler and
  * fast enough; across machines, it does not exist.
  *
- * System calls: `shm_open`, `ftruncate`, `fchmod`, `fstat`, `mmap`, `munmap`,
- * `shm_unlink`, `memfd_create`, `open` (mapped files), `futex` (channel
- * waits), `kill(pid, 0)` (channel peer checks).
+ * System calls (Linux): `openat` in `/dev/shm` (`O_NOFOLLOW`), `fallocate`
+ * and `linkat` (a segment appears whole, with its space reserved), `fstat`,
+ * `fchmod`, `mmap`, `munmap`, `unlinkat`, `memfd_create` with seals, `open`
+ * (mapped files), `futex_waitv`/`futex` (channel waits), `pidfd_open`
+ * (channel peer checks). macOS: `shm_open`, `ftruncate`, `shm_unlink`.
  *
  * Linux vs macOS: macOS has `shm_open` but no `memfd_create` and no futex:
- * `SharedMemory.anonymous()` and `ShmChannel` report `NotSupported` there.
+ * `SharedMemory.anonymous()` and the channel ends report `NotSupported` there.
  *
  * Permissions: `--allow-ffi`.
  *

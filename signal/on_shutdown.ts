@@ -46,7 +46,7 @@ export interface OnShutdownOptions {
  * import { SharedMemory } from "@posix/ipc/shm";
  *
  * const shm = SharedMemory.create("/my-app", { size: 4096 });
- * using _cleanup = onShutdown(() => SharedMemory.unlink("/my-app"), { timeout: 5000 });
+ * using _cleanup = onShutdown(() => shm.unlink(), { timeout: 5000 });
  * // … serve until `kill -TERM <pid>`: the name is removed, the exit status is 143.
  * ```
  *
