@@ -158,6 +158,7 @@ export function adoptedListener(fd: number, name: string): SocketListener {
 export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
   #handle: FdHandle;
   #lifecycle: Lifecycle | null;
+  #path: string | null = null;
   /**
    * The socket's name in the socket-activation protocol (`LISTEN_FDNAMES`):
    * from the environment for `listenFds()`, else `"unknown"`.
@@ -175,7 +176,7 @@ export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
     name: string,
     adopted: boolean,
   ) {
-    const path = socketPath(fd);
+    const path = this.#path = socketPath(fd);
     this.#handle = new FdHandle(
       fd,
       path !== null ? `listener ${showPath(path)}` : `listener (fd ${fd})`,
@@ -222,9 +223,10 @@ export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
     return socketAddr(fd, false) ?? { transport: "unix", path: "" };
   }
 
-  /** The bound Unix path (`"\0name"` for an abstract name), or null for TCP. */
+  /** The bound Unix path (`"\0name"` for an abstract name), or null for TCP; still given once closed. */
   get path(): string | null {
-    return this.#handle.closed ? null : socketPath(this.#handle.fd);
+    if (!this.#handle.closed) this.#path = socketPath(this.#handle.fd);
+    return this.#path;
   }
 
   /**

@@ -170,6 +170,7 @@ let newDatagram: (
 export class UnixDatagram implements Disposable {
   #handle: FdHandle;
   #lifecycle: Lifecycle | null;
+  #path: string | null = null;
   #max: number;
   #readable: ReadableStream<Datagram> | undefined;
 
@@ -178,7 +179,7 @@ export class UnixDatagram implements Disposable {
   }
 
   private constructor(fd: number, lifecycle: Lifecycle | null, max: number) {
-    const path = socketPath(fd);
+    const path = this.#path = socketPath(fd);
     this.#handle = new FdHandle(
       fd,
       path !== null
@@ -300,9 +301,10 @@ export class UnixDatagram implements Disposable {
     return newDatagram(adopted, null, DEFAULT_MAX_MESSAGE_SIZE);
   }
 
-  /** The bound path (`"\0name"` for an abstract name), or null for an unbound socket. */
+  /** The bound path (`"\0name"` for an abstract name), or null for an unbound socket; still given once closed. */
   get path(): string | null {
-    return this.#handle.closed ? null : socketPath(this.#handle.fd);
+    if (!this.#handle.closed) this.#path = socketPath(this.#handle.fd);
+    return this.#path;
   }
 
   /** The descriptor number, or -1 once closed. */

@@ -1157,3 +1157,15 @@ function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+Deno.test("SocketListener.path and UnixDatagram.path are still given once closed", () => {
+  using dir = tempDir();
+  const listener = listen({ path: `${dir.path}/l.sock` });
+  const datagram = UnixDatagram.bind(`${dir.path}/d.sock`, {
+    unlinkOnClose: true,
+  });
+  listener.close();
+  datagram.close();
+  assertEquals(listener.path, `${dir.path}/l.sock`);
+  assertEquals(datagram.path, `${dir.path}/d.sock`);
+});
