@@ -5,9 +5,9 @@
 // them). Clients send framed JSON requests; each reply names the worker
 // that served it. SIGTERM (or Ctrl-C) to the master stops the workers
 // gracefully, waits for them and removes the socket file. A worker that
-// dies is not replaced (the others carry on; with none left the master
-// stops): see the note at the start of the workers, and supervisor.ts for
-// restarts.
+// dies is replaced at once, up to `count` replacements a minute (a crash
+// loop then leaves the survivors serving; with none left the master stops);
+// supervisor.ts shows restarts with backoff.
 //
 // Mechanisms: listen() on a Unix socket (mode 0600); spawn() of Deno workers
 // with the listener at fd 3 and a "lifeline" pipe at fd 4 (EOF on it means
@@ -21,6 +21,7 @@
 // service manager to read:
 //   {"event":"ready","socket":"/tmp/prefork-…/server.sock","master":PID,"workers":[PID…]}
 //   {"event":"worker-exit","pid":PID,"code":137,"signal":"SIGKILL"}   (a worker died)
+//   {"event":"worker-started","pid":PID,"replacing":PID}             (its replacement)
 //   {"event":"stopping","signal":"SIGTERM"}       (or "no workers left": exit code 1)
 //   {"event":"stopped","workers":[{"pid":PID,"code":0,"connections":N,"requests":N}…]}
 // Protocol, one framed JSON message each way:
@@ -70,6 +71,7 @@ interface WorkerStats {
 type MasterEvent =
   | { event: "ready"; socket: string; master: number; workers: number[] }
   | { event: "worker-exit"; pid: number; code: number; signal: string | null }
+  | { event: "worker-started"; pid: number; replacing: number }
   | { event: "stopping"; signal: string }
   | {
     event: "stopped";
@@ -207,7 +209,10 @@ async function master(
     noneLeft = () => resolve("no workers left")
   );
 
-  async function startWorker(): Promise<void> {
+  // Replacements in the last minute, to stop replacing in a crash loop.
+  const replacedAt: number[] = [];
+
+  async function startWorker(): Promise<number> {
     const { reader, writer } = pipe();
     const child = spawn(Deno.execPath(), {
       args: ["run", "--allow-all", "--quiet", self, "worker"],
@@ -247,22 +252,31 @@ async function master(
         code: status.code,
         signal: status.signal,
       });
-      if (workers.size === 0) noneLeft();
+      const now = performance.now();
+      while (replacedAt.length && now - replacedAt[0]! > 60_000) {
+        replacedAt.shift();
+      }
+      if (replacedAt.length < count) {
+        // The listener is shared with the workers, which accept on it while
+        // this spawn() hands it to one more: safe, as a worker's accept never
+        // waits on its event loop whatever the socket's O_NONBLOCK says.
+        replacedAt.push(now);
+        startWorker().then(
+          (pid) => log({ event: "worker-started", pid, replacing: child.pid }),
+          () => {
+            if (workers.size === 0) noneLeft();
+          },
+        );
+      } else if (workers.size === 0) {
+        noneLeft();
+      }
     });
     if (first.value !== "ready") {
       throw new Error(`worker ${child.pid} ended before it was ready`);
     }
+    return child.pid;
   }
 
-  // One at a time, before any client connects, and never again. O_NONBLOCK
-  // belongs to the listening socket, which every worker shares: spawn()
-  // makes it blocking for the new child (as C programs expect), and
-  // SocketListener.fromFd() in that child makes it non-blocking again.
-  // Started in turn, each worker has adopted it before the next spawn, so it
-  // ends up non-blocking. A spawn() while workers accept (to replace one
-  // that died) would leave them accepting on a blocking socket, where an
-  // accept that loses the race for a connection blocks the worker's event
-  // loop until the next one — so dead workers are not replaced here.
   for (let i = 0; i < count; i++) await startWorker();
   log({
     event: "ready",

@@ -377,6 +377,12 @@ Deno.test("prefork_server.ts serves 10,000 framed requests from 20 clients over 
     `the master's report of worker ${victim}'s death`,
   );
   assertEquals([exit.pid, exit.signal], [victim, "SIGKILL"]);
+  // It is replaced, while the others keep accepting on the shared listener.
+  const started = await recipe.event<{ pid: number; replacing: number }>(
+    "worker-started",
+    `the replacement of worker ${victim}`,
+  );
+  assertEquals(started.replacing, victim);
   assertGreater(
     connectionsPerWorker.size,
     1,
@@ -396,12 +402,13 @@ Deno.test("prefork_server.ts serves 10,000 framed requests from 20 clients over 
   >("stopped", "the stopped event after SIGTERM");
   const status = await recipe.exit("the master's exit after SIGTERM");
   assertEquals(status.code, 0, recipe.output);
-  // The three survivors drained and exited cleanly (the dead one is not replaced).
+  // The three survivors and the replacement drained and exited cleanly.
   assertEquals(
-    stopped.workers.map((w) => [w.code, ready.workers.includes(w.pid)]),
-    [[0, true], [0, true], [0, true]],
-    "survivors' exit codes",
+    stopped.workers.map((w) => [w.code, ready.workers.includes(w.pid)]).sort(),
+    [[0, false], [0, true], [0, true], [0, true]],
+    "workers' exit codes",
   );
+  assert(stopped.workers.some((w) => w.pid === started.pid));
   assertFalse(stopped.workers.some((w) => w.pid === victim));
   assertFalse(exists(ready.socket), `socket file ${ready.socket} left behind`);
   assertNoProcessLeft(recipe);

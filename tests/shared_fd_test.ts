@@ -240,7 +240,9 @@ Deno.test("MessageQueue receive and send never wait on the JavaScript thread aft
     using queue = MessageQueue.create(${JSON.stringify(name)}, {
       maxMessages: 1, messageSize: 16, unlinkOnClose: true,
     });
-    const set = await spawn(${JSON.stringify(blocker)}, { fds: { 3: queue.fd } }).status;
+    const set = await spawn(${
+      JSON.stringify(blocker)
+    }, { fds: { 3: queue.fd } }).status;
     console.log("blocker", set.code);
     try { await queue.receive({ timeout: 20 }); console.log("received?"); }
     catch (e) { console.log(e instanceof Deno.errors.TimedOut ? "receive timed out" : String(e)); }
