@@ -217,12 +217,19 @@ function openTarget(
   return fd;
 }
 
-/** Validates an fd source (a raw fd number, a handle, or a file). */
+const STDIO_WORDS = '"piped", "inherit", "null", ';
+const FD_WORDS = "an fd number, a handle with an fd, or { path }";
+
+/**
+ * Validates an fd source (a raw fd number, a handle, or a file). `stdio`:
+ * the value is a stdio setting, whose error message also lists the strings.
+ */
 export function fdSource(
   value: unknown,
   what: string,
   call: string,
   forInput: boolean,
+  stdio = false,
 ): FdPlan {
   if (typeof value === "number") {
     if (!Number.isInteger(value) || value < 0) {
@@ -271,7 +278,7 @@ export function fdSource(
     }
   }
   throw new TypeError(
-    `${call}: ${what} must be "piped", "inherit", "null", an fd number, a handle with an fd, or { path }, got ${
+    `${call}: ${what} must be ${stdio ? STDIO_WORDS : ""}${FD_WORDS}, got ${
       describe(value)
     }`,
   );
@@ -288,12 +295,12 @@ export function stdioOption(
   if (value === "null") return { kind: "null" };
   if (typeof value === "string") {
     throw new TypeError(
-      `${call}: ${name} must be "piped", "inherit", "null", an fd number, a handle or { path }, got ${
+      `${call}: ${name} must be ${STDIO_WORDS}${FD_WORDS}, got ${
         describe(value)
       }`,
     );
   }
-  return fdSource(value, name, call, name === "stdin");
+  return fdSource(value, name, call, name === "stdin", true);
 }
 
 /** Validates an extra-fd key. */

@@ -521,7 +521,19 @@ Deno.test("spawn() error paths", async (t) => {
       [{ env: { A: 1 } }, /env entry "A"/],
       [{ env: "A=1" }, /env must be a record/],
       [{ clearEnv: "yes" }, /clearEnv must be a boolean/],
-      [{ fds: { 3: "x" } }, /fds\[3\] must be an fd number or a handle/],
+      [
+        { fds: { 3: "x" } },
+        /^spawn\(\): fds\[3\] must be an fd number, a handle with an fd, or \{ path \}, got "x"$/,
+      ],
+      // An extra fd cannot be "piped": the message must not say it can.
+      [
+        { fds: { 3: "piped" } },
+        /^spawn\(\): fds\[3\] must be an fd number, a handle with an fd, or \{ path \}, got "piped"$/,
+      ],
+      [
+        { stdout: true },
+        /^spawn\(\): stdout must be "piped", "inherit", "null", an fd number, a handle with an fd, or \{ path \}, got true$/,
+      ],
       [{ cwd: 5 }, /cwd/],
     ];
     for (const [options, message] of cases) {
