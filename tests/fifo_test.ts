@@ -72,7 +72,7 @@ Deno.test("mkfifo() error paths", async (t) => {
     );
     assertMatch(
       e.message,
-      /Cannot create FIFO ".*\/file": EEXIST \(file exists\)/,
+      /^mkfifo\(\): cannot create FIFO ".*\/file": EEXIST \(file exists\)$/,
     );
   });
   await t.step("a missing parent is NotFound", async () => {
@@ -83,12 +83,17 @@ Deno.test("mkfifo() error paths", async (t) => {
     );
   });
   await t.step("bad modes are RangeErrors", async () => {
-    for (const mode of [-1, 0o10000, 1.5, NaN]) {
-      await assertRejects(
+    // Permission bits only: setuid, setgid and sticky (0o7000) are refused too.
+    for (const mode of [-1, 0o10000, 1.5, NaN, 0o1000, 0o4755, 0o7777]) {
+      const e = await assertRejects(
         () => mkfifo(`${dir.path}/m`, { mode }),
         RangeError,
-        "mkfifo(): mode",
       );
+      assertMatch(
+        e.message,
+        /^mkfifo\(\): mode must be permission bits from 0 to 0o777, got /,
+      );
+      assertThrows(() => Deno.lstatSync(`${dir.path}/m`), Deno.errors.NotFound);
     }
   });
   await t.step("bad paths are TypeErrors", async () => {
@@ -398,7 +403,10 @@ Deno.test("openFifo() error paths", async (t) => {
       () => openFifo(`${dir.path}/none`, { read: true }),
       Deno.errors.NotFound,
     );
-    assertMatch(e.message, /Cannot open FIFO ".*\/none": ENOENT/);
+    assertMatch(
+      e.message,
+      /^openFifo\(\): cannot open FIFO ".*\/none": ENOENT \(no such file or directory\)$/,
+    );
   });
   await t.step("neither read nor write is a TypeError", async () => {
     await mkfifo(`${dir.path}/f`);
@@ -411,11 +419,11 @@ Deno.test("openFifo() error paths", async (t) => {
       () => openFifo(`${dir.path}/f`, { read: false, write: false }),
       TypeError,
     );
-    await assertRejects(
+    const e = await assertRejects(
       () => openFifo(`${dir.path}/f`, { read: "yes" as never }),
       TypeError,
-      "booleans",
     );
+    assertEquals(e.message, 'openFifo(): read must be a boolean, got "yes"');
     await assertRejects(
       () => openFifo(`${dir.path}/f`, null as never),
       TypeError,
@@ -453,10 +461,13 @@ Deno.test("openFifo() size option enlarges the kernel buffer", async () => {
     // 1 MiB fits without a reader draining it.
     await within(w.write(new Uint8Array(1 << 20)), 10_000, "1 MiB write");
     w.releaseLock();
-    await assertRejects(
+    const e = await assertRejects(
       () => openFifo(path, { read: true, size: 0 }),
       RangeError,
-      "size must be a positive",
+    );
+    assertEquals(
+      e.message,
+      `openFifo(): size must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got 0`,
     );
   });
 });
