@@ -1,0 +1,104 @@
+// Copyright 2026 the posix-ipc authors. MIT license.
+// Regression tests for review item 17: objects created with `unlinkOnExit`
+// are gone after every exit the runtime lets JavaScript see. Each (but the
+// control) failed on the original code (7e2be44).
+//
+// The child (fixtures/proc_exit_child.ts) creates, all with unlinkOnExit, a
+// shm segment, a semaphore, a message queue, a listen() socket and a
+// UnixDatagram.bind() socket, prints "ready", and, once the parent has seen
+// every object and written "go", ends as asked.
+//
+// To run it against another checkout: see tests/regressions/process_test.ts
+// (set PIPC_IMPORT_MAP too, so that the fixture gets the map).
+
+import { assertEquals } from "@std/assert";
+import { tempDir } from "../_helpers.ts";
+import {
+  exists,
+  fixtureArgs,
+  LineChild,
+  removeQuietly,
+} from "../_proc_helpers.ts";
+
+const FIXTURE = new URL("./fixtures/proc_exit_child.ts", import.meta.url);
+const HAVE_MQUEUE = exists("/dev/mqueue");
+
+/** Everything the child creates, by where it shows in the filesystem. */
+function objectPaths(dir: string, tag: string): string[] {
+  return [
+    `/dev/shm/${tag}-shm`,
+    `/dev/shm/sem.${tag}-sem`,
+    ...(HAVE_MQUEUE ? [`/dev/mqueue/${tag}-mq`] : []),
+    `${dir}/${tag}-stream.sock`,
+    `${dir}/${tag}-dgram.sock`,
+  ];
+}
+
+/**
+ * Runs the fixture in `mode`, checks that it created every object, lets
+ * `end` finish it, and returns its exit code and what it left behind.
+ */
+async function leftBehind(
+  mode: string,
+  end: (child: LineChild) => void = () => {},
+): Promise<{ code: number; left: string[]; stderr: string }> {
+  using dir = tempDir();
+  const tag = `pipc-proc-${crypto.randomUUID().slice(0, 13)}`;
+  const paths = objectPaths(dir.path, tag);
+  try {
+    await using child = new LineChild(
+      `exit child (${mode})`,
+      Deno.execPath(),
+      fixtureArgs(FIXTURE, mode, dir.path, tag),
+      { stdin: "piped" },
+    );
+    await child.expect("ready");
+    assertEquals(
+      paths.filter((p) => !exists(p)),
+      [],
+      "objects the child should have created",
+    );
+    await child.write("go\n");
+    end(child);
+    const status = await child.status();
+    return {
+      code: status.code,
+      left: paths.filter(exists),
+      stderr: (await child.stderr()).split("\n")[0] ?? "",
+    };
+  } finally {
+    for (const path of paths) removeQuietly(path);
+  }
+}
+
+// Review item 17 (the control: passed on the original code too)
+Deno.test("control: unlinkOnExit objects are removed at a normal exit", async () => {
+  const r = await leftBehind("normal");
+  assertEquals({ code: r.code, left: r.left }, { code: 0, left: [] });
+});
+
+// Review item 17
+Deno.test("unlinkOnExit objects are removed after an uncaught exception", async () => {
+  const r = await leftBehind("throw");
+  assertEquals(
+    { code: r.code, left: r.left },
+    { code: 1, left: [] },
+    `child stderr: ${r.stderr}`,
+  );
+});
+
+// Review item 17
+Deno.test("unlinkOnExit objects are removed after an unhandled rejection", async () => {
+  const r = await leftBehind("reject");
+  assertEquals(
+    { code: r.code, left: r.left },
+    { code: 1, left: [] },
+    `child stderr: ${r.stderr}`,
+  );
+});
+
+// Review item 17
+Deno.test("unlinkOnExit objects are removed on SIGHUP, and the exit status is 129", async () => {
+  const r = await leftBehind("wait", (child) => child.process.kill("SIGHUP"));
+  assertEquals({ code: r.code, left: r.left }, { code: 129, left: [] });
+});
