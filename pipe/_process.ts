@@ -144,16 +144,20 @@ export interface SubprocessReadable
   json(): Promise<unknown>;
 }
 
-/** Gives a child's output stream the readers of Deno's subprocess streams. */
+/**
+ * Gives a child's output stream the readers of Deno's subprocess streams.
+ * Each is async, so a stream already read (locked or disturbed) gives a
+ * rejected promise, as Deno's do, never a synchronous throw.
+ */
 export function subprocessReadable(
   stream: ReadableStream<Uint8Array<ArrayBuffer>>,
 ): SubprocessReadable {
-  const arrayBuffer = () => new Response(stream).arrayBuffer();
+  const arrayBuffer = async () => await new Response(stream).arrayBuffer();
   return Object.assign(stream, {
     arrayBuffer,
     bytes: async () => new Uint8Array(await arrayBuffer()),
-    text: () => new Response(stream).text(),
-    json: () => new Response(stream).json() as Promise<unknown>,
+    text: async () => await new Response(stream).text(),
+    json: async (): Promise<unknown> => await new Response(stream).json(),
   });
 }
 
