@@ -327,7 +327,11 @@ export function pipeline(
   );
   const plans = stages.map((s) => s.plan);
   const owned: number[] = [];
-  const children: Child[] = [];
+  // Pids first, Child watches once every stage runs: a watch reaps an
+  // exited stage at once, and a reaped leader takes its process group with
+  // it (a later stage could not join it: EPERM).
+  const pids: number[] = [];
+  const watches = () => pids.map((pid, i) => new Child(pid, group && i === 0));
   let stdin: PipeWriter | null = null;
   let stdout: PipeReader | null = null;
   let stderr: PipeReader | null = null;
@@ -393,9 +397,9 @@ export function pipeline(
       if (stageErr !== "inherit") {
         plan.fds.set(2, stageErr === errSetting ? shared(stageErr) : stageErr);
       }
-      if (group) plan.processGroup = i === 0 ? 0 : children[0]!.pid;
+      if (group) plan.processGroup = i === 0 ? 0 : pids[0]!;
       try {
-        children.push(new Child(spawnPlan(plan, stageCall), group && i === 0));
+        pids.push(spawnPlan(plan, stageCall));
       } catch (error) {
         if (error instanceof Error && !error.message.startsWith(stageCall)) {
           error.message = `${stageCall}: ${error.message}`;
@@ -405,12 +409,12 @@ export function pipeline(
     }
     for (const handOver of handOvers(plans)) handOver.giveUp();
     failed = false;
-    return newPipeline(children, stdin, stdout, stderr, signal);
+    return newPipeline(watches(), stdin, stdout, stderr, signal);
   } finally {
     for (const fd of owned) closeFd(fd);
     if (failed) {
       // Never throws: a stage that already exited is simply skipped.
-      for (const child of children) child.kill("SIGKILL", call);
+      for (const child of watches()) child.kill("SIGKILL", call);
       (stdin as PipeWriter | null)?.close();
       (stdout as PipeReader | null)?.close();
       (stderr as PipeReader | null)?.close();

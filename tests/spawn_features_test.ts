@@ -500,6 +500,27 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
     );
   });
 
+  await t.step(
+    "pipeline() processGroup: a leader that exits at once does not fail the next stage",
+    async () => {
+      // The next stage joins the leader's group; once the leader is reaped
+      // the group is gone and joining it is EPERM. It failed in about half
+      // of the attempts before the stages were watched only once all ran.
+      const outcomes: Record<string, number> = {};
+      for (let i = 0; i < 40; i++) {
+        try {
+          const p = pipeline([["true"], ["true"]], { processGroup: true });
+          await watch(p.status, 20_000, "true | true", () => p.kill("SIGKILL"));
+          outcomes.ok = (outcomes.ok ?? 0) + 1;
+        } catch (error) {
+          const name = (error as Error).name;
+          outcomes[name] = (outcomes[name] ?? 0) + 1;
+        }
+      }
+      assertEquals(outcomes, { ok: 40 });
+    },
+  );
+
   await t.step("pipeline() processGroup: one job, one group kill", async () => {
     const p = pipeline([["sleep", "30"], ["sleep", "30"], ["sleep", "30"]], {
       processGroup: true,
