@@ -752,9 +752,13 @@ export class Child {
 
   /**
    * Sends a signal: through the pidfd when there is one (a reused pid is
-   * never hit), to the whole group with `group`.
+   * never hit), to the whole group with `group`. A group outlives its
+   * leader while any member runs (a job's later stages, a daemon's
+   * background work), so with `group` the signal is sent even after this
+   * child has exited, as a shell's `kill -- -PGID`.
    *
-   * @returns False when the child has already exited (nothing was sent).
+   * @returns False when nothing was sent: the child (with `group`, every
+   * member of its group) has already exited.
    * @throws {TypeError} If the signal is unknown, or `group` is asked of a child that leads no group.
    */
   kill(signal: Deno.Signal, call: string, group = false): boolean {
@@ -764,7 +768,7 @@ export class Child {
         `${call}: child process ${this.pid} was not started in its own group (spawn with processGroup: true or newSession: true)`,
       );
     }
-    if (this.#exited) return false;
+    if (this.#exited && !group) return false;
     const lib = libc();
     let r: number;
     if (group) {

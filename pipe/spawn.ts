@@ -164,7 +164,8 @@ export interface SpawnOutput extends ChildStatus {
 export interface KillOptions {
   /**
    * Signal every process of the child's group (the child must lead one:
-   * spawn it with `processGroup: true` or `newSession: true`). Default false.
+   * spawn it with `processGroup: true` or `newSession: true`), also after
+   * the child itself has exited. Default false.
    */
   group?: boolean;
 }
@@ -306,11 +307,12 @@ export class ChildProcess implements AsyncDisposable {
    * process group with `{ group: true }`. A child that has already exited is
    * not an error: nothing is sent and the result is false (as Node's
    * `subprocess.kill()`), so `for (const w of workers) w.kill()` never stops
-   * halfway.
+   * halfway. A group outlives its leader while any member runs, so a group
+   * kill still reaches the members after the child itself has exited.
    *
    * @param signal The signal name. Default `"SIGTERM"`.
    * @param options `group` to signal the child's process group.
-   * @returns True if the signal was sent, false if the child had already exited.
+   * @returns True if the signal was sent, false if the child (with `group`, every member of its group) had already exited.
    * @throws {TypeError} If the signal name is unknown, or `group` is asked of a child that leads no group.
    */
   kill(signal: Deno.Signal = "SIGTERM", options?: KillOptions): boolean {
