@@ -488,17 +488,31 @@ function blockingCopy(
   return { fd, fresh: false };
 }
 
-/** Where `command` is found in PATH (as execvp looks), or null. */
+/**
+ * Where `command` is found as `execvp` looks for it in the child — relative
+ * names from the child's `cwd` — or the errno `execvp` would fail with
+ * (EACCES when only non-executable files of that name were found, else
+ * ENOENT).
+ */
 export function findProgram(
   command: string,
   env: Record<string, string> | undefined,
   clearEnv: boolean,
-): string | null {
+  cwd: string | undefined,
+): string | number {
   const lib = libc();
-  const executable = (path: string) =>
-    lib.access(cString(path), 1 /* X_OK */) === 0 &&
-    statPath(path, "spawn()")?.kind === "file";
-  if (command.includes("/")) return executable(command) ? command : null;
+  let denied = false;
+  const executable = (path: string) => {
+    const full = cwd !== undefined && !path.startsWith("/")
+      ? `${cwd}/${path}`
+      : path;
+    if (statPath(full, "spawn()")?.kind !== "file") return false;
+    if (lib.access(cString(full), 1 /* X_OK */) === 0) return true;
+    denied = true;
+    return false;
+  };
+  const notFound = () => denied ? E.EACCES : E.ENOENT;
+  if (command.includes("/")) return executable(command) ? command : notFound();
   const path = env?.["PATH"] ??
     (clearEnv ? undefined : Deno.env.get("PATH")) ??
     "/usr/local/bin:/usr/bin:/bin";
@@ -506,7 +520,7 @@ export function findProgram(
     const candidate = `${dir || "."}/${command}`;
     if (executable(candidate)) return candidate;
   }
-  return null;
+  return notFound();
 }
 
 /**
@@ -587,13 +601,13 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
     if (plan.listenPid) {
       // LISTEN_PID must be the child's pid, known only in the child: a shell
       // sets it and then becomes the program (exec keeps the pid).
-      if (!findProgram(plan.command, plan.env, plan.clearEnv)) {
-        throw osError(
-          E.ENOENT,
-          call,
-          `cannot spawn ${JSON.stringify(plan.command)}`,
-        );
-      }
+      const found = findProgram(
+        plan.command,
+        plan.env,
+        plan.clearEnv,
+        plan.cwd,
+      );
+      if (typeof found === "number") throw spawnError(found, plan, call);
       file = "/bin/sh";
       argv = [
         "sh",

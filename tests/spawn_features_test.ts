@@ -901,6 +901,39 @@ Deno.test("spawn() listenFds: a C child following sd_listen_fds accepts (blockin
   }
 });
 
+Deno.test("spawn() listenFds: the program is looked up as without them (relative to cwd, EACCES for a non-executable)", async () => {
+  // With listenFds the child starts through /bin/sh (to set LISTEN_PID), so
+  // spawn() looks the program up itself first: it must find what
+  // posix_spawnp would, and fail the same way.
+  using dir = tempDir();
+  Deno.writeTextFileSync(`${dir.path}/srv`, "#!/bin/sh\necho ran\n");
+  Deno.chmodSync(`${dir.path}/srv`, 0o755);
+  Deno.writeTextFileSync(`${dir.path}/noexec`, "#!/bin/sh\necho ran\n");
+  Deno.chmodSync(`${dir.path}/noexec`, 0o644);
+  using tcp = listen({ port: 0, hostname: "127.0.0.1" });
+  for (const extra of [{}, { listenFds: [tcp] }]) {
+    const what = "listenFds" in extra ? "with listenFds" : "without";
+    const child = spawn("./srv", { cwd: dir.path, stdout: "piped", ...extra });
+    assertEquals(
+      await watch(child.stdout.text(), 20_000, `./srv ${what}`),
+      "ran\n",
+      what,
+    );
+    await child.status;
+    const e = assertThrows(
+      () => spawn(`${dir.path}/noexec`, extra),
+      Deno.errors.PermissionDenied,
+      undefined,
+      what,
+    );
+    assertEquals(
+      e.message,
+      `spawn(): cannot spawn "${dir.path}/noexec": EACCES (permission denied)`,
+      what,
+    );
+  }
+});
+
 Deno.test("spawn() listenFds: places the sockets at 3, 4, … and refuses a clash with fds", () => {
   using tcp = listen({ port: 0, hostname: "127.0.0.1" });
   assertThrows(
