@@ -96,11 +96,43 @@ function installEvents(): void {
   // Neither handler prevents the default: the error is still reported and
   // the process still ends with it; the hooks just run first.
   globalThis.addEventListener("error", runExitHooks);
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    // A rejection handled later in the same turn is not an exit.
-    queueMicrotask(() => {
-      if (!event.defaultPrevented) runExitHooks();
-    });
+  globalThis.addEventListener("unhandledrejection", onUnhandledRejection);
+}
+
+/** Set while a rejection is passed on to the runtime, to end the process. */
+let passingOn = false;
+
+/**
+ * An unhandled rejection ends the process right after this event's
+ * listeners ran, unless one of them prevents the default; nothing runs
+ * after that, not even a microtask. Listeners registered after this one
+ * still get to decide: this one prevents the default for the moment
+ * (noting whether another listener prevents it too), and a microtask then
+ * either leaves it handled or runs the exit hooks and rejects again with
+ * the same reason, which the runtime reports and exits on as it would have
+ * (same message, same code frame, exit status 1).
+ */
+function onUnhandledRejection(event: PromiseRejectionEvent): void {
+  if (passingOn) {
+    passingOn = false;
+    return;
+  }
+  if (event.defaultPrevented) return; // an earlier listener handles it
+  let handledElsewhere = false;
+  const prevent = event.preventDefault.bind(event);
+  Object.defineProperty(event, "preventDefault", {
+    value: () => {
+      handledElsewhere = true;
+      prevent();
+    },
+    configurable: true,
+  });
+  prevent();
+  queueMicrotask(() => {
+    if (handledElsewhere) return;
+    runExitHooks();
+    passingOn = true;
+    Promise.reject(event.reason);
   });
 }
 

@@ -11,7 +11,7 @@
 // To run it against another checkout: see tests/regressions/process_test.ts
 // (set PIPC_IMPORT_MAP too, so that the fixture gets the map).
 
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertMatch } from "@std/assert";
 import { tempDir } from "../_helpers.ts";
 import {
   exists,
@@ -24,6 +24,8 @@ const FIXTURE = new URL("./fixtures/proc_exit_child.ts", import.meta.url);
 const HAVE_MQUEUE = exists("/dev/mqueue");
 
 /** Everything the child creates, by where it shows in the filesystem. */
+const OBJECTS = HAVE_MQUEUE ? 5 : 4;
+
 function objectPaths(dir: string, tag: string): string[] {
   return [
     `/dev/shm/${tag}-shm`,
@@ -41,7 +43,7 @@ function objectPaths(dir: string, tag: string): string[] {
 async function leftBehind(
   mode: string,
   end: (child: LineChild) => void = () => {},
-): Promise<{ code: number; left: string[]; stderr: string }> {
+): Promise<{ lines: string[]; code: number; left: string[]; stderr: string }> {
   using dir = tempDir();
   const tag = `pipc-proc-${crypto.randomUUID().slice(0, 13)}`;
   const paths = objectPaths(dir.path, tag);
@@ -49,7 +51,7 @@ async function leftBehind(
     await using child = new LineChild(
       `exit child (${mode})`,
       Deno.execPath(),
-      fixtureArgs(FIXTURE, mode, dir.path, tag),
+      fixtureArgs(FIXTURE, mode, dir.path, tag, ...paths),
       { stdin: "piped" },
     );
     await child.expect("ready");
@@ -60,8 +62,11 @@ async function leftBehind(
     );
     await child.write("go\n");
     end(child);
+    const lines: string[] = [];
+    for (let line; (line = await child.next()) !== null;) lines.push(line);
     const status = await child.status();
     return {
+      lines,
       code: status.code,
       left: paths.filter(exists),
       stderr: (await child.stderr()).split("\n")[0] ?? "",
@@ -93,6 +98,21 @@ Deno.test("unlinkOnExit objects are removed after an unhandled rejection", async
   assertEquals(
     { code: r.code, left: r.left },
     { code: 1, left: [] },
+    `child stderr: ${r.stderr}`,
+  );
+  // Reported by the runtime as any unhandled rejection is.
+  assertMatch(r.stderr, /Uncaught \(in promise\) Error: unhandled on purpose/);
+});
+
+Deno.test("a rejection another listener prevents the default of is no exit: unlinkOnExit objects stay until the process ends", async () => {
+  const r = await leftBehind("handled");
+  assertEquals(
+    { lines: r.lines, code: r.code, left: r.left },
+    {
+      lines: ["prevented", `still there: ${OBJECTS} of ${OBJECTS}`],
+      code: 0,
+      left: [],
+    },
     `child stderr: ${r.stderr}`,
   );
 });
