@@ -6,7 +6,7 @@
 
 import { C, E } from "../_ffi/constants.ts";
 import { lastError, osError } from "../_ffi/errors.ts";
-import { closeFd, fstat, reserveSpace } from "../_ffi/fd.ts";
+import { closeFd, dupCloseOnExec, fstat, reserveSpace } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import { Mapping } from "../_ffi/mmap.ts";
 import {
@@ -78,17 +78,33 @@ export function createSegment(
   let identity: Identity;
   let mapping: Mapping | undefined;
   if (HAS_SHM_DIR) {
-    ({ fd, identity } = createShmFile(
-      name.slice(1),
-      spec.mode,
-      spec.size,
-      call,
-      label,
-      (newFd) => {
-        mapping = new Mapping(newFd, spec.size, true, call, label);
-        spec.init?.(mapping);
-      },
-    ));
+    try {
+      ({ fd, identity } = createShmFile(
+        name.slice(1),
+        spec.mode,
+        spec.size,
+        call,
+        label,
+        (newFd) => {
+          // The mapping owns a descriptor of its own: createShmFile closes
+          // newFd itself when it fails after this (e.g. EEXIST on linking the
+          // name), and a mapping left behind would close that number again
+          // later (its finalizer), by then another file of this process.
+          const own = dupCloseOnExec(newFd, call);
+          try {
+            mapping = new Mapping(own, spec.size, true, call, label);
+          } catch (error) {
+            closeFd(own);
+            throw error;
+          }
+          spec.init?.(mapping);
+        },
+      ));
+    } catch (error) {
+      mapping?.unmap();
+      throw error;
+    }
+    closeFd(fd);
   } else {
     const lib = libc();
     fd = lib.shm_open(
