@@ -350,10 +350,21 @@ class Ring {
     return sources;
   }
 
+  /**
+   * Whether process `pid` has ended — through its pidfd when a wait watches
+   * it, the same test as the wait's source: `kill(pid, 0)` still finds a
+   * process that ended but is not reaped yet (a zombie), and a wait whose
+   * source fires while this says "alive" would spin until it is reaped.
+   */
+  #ended(pid: number): boolean {
+    if (this.#peer?.pid === pid) return this.#peer.ended;
+    return !processAlive(pid);
+  }
+
   /** Throws when the peer died without closing (after its bytes were read). */
   #checkPeer(call: string): void {
     const pid = Atomics.load(this.#words, this.#peerPidWord);
-    if (pid === 0 || pid === Deno.pid || processAlive(pid)) return;
+    if (pid === 0 || pid === Deno.pid || !this.#ended(pid)) return;
     const flags = Atomics.load(this.#words, W.flags);
     if (this.role === "reader") {
       if (flags & WRITER_CLOSED) return;

@@ -13,7 +13,7 @@ import {
   runChild,
 } from "../_named_helpers.ts";
 
-const CHILDREN = new URL("./_children/", import.meta.url).pathname;
+const CHILDREN = new URL("./fixtures/", import.meta.url).pathname;
 
 // Found while porting: SharedMemory.create() on an existing name left the
 // mapping it had made of its temporary object behind, and that mapping's
@@ -30,7 +30,7 @@ Deno.test("SharedMemory and ShmChannel create() on an existing name leave no map
         "--allow-all",
         "--quiet",
         "--v8-flags=--expose-gc",
-        `${CHILDREN}create_exists_child.ts`,
+        `${CHILDREN}shm_create_exists_child.ts`,
         name,
       ],
       "create-on-existing child",
