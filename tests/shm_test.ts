@@ -9,7 +9,12 @@ import {
   assertThrows,
 } from "@std/assert";
 import { pipe, spawn } from "../pipe/mod.ts";
-import { SharedMemory, ShmChannel } from "../shm/mod.ts";
+import {
+  SharedMemory,
+  ShmChannelReader,
+  ShmChannelWriter,
+  unlinkSharedMemory,
+} from "../shm/mod.ts";
 import {
   assertNoLeaks,
   compileC,
@@ -144,7 +149,7 @@ Deno.test("SharedMemory: names and sizes are validated before any system call", 
     ["/", /leading "\/"/],
     ["/a/b", /only the leading "\/"/],
     ["", /leading "\/"/],
-    [`/${"x".repeat(300)}`, /longer than 255/],
+    [`/${"x".repeat(300)}`, /has 300 bytes after "\/", more than 255/],
     [42, /must be a string/],
     ["/a\0b", /NUL/],
   ];
@@ -155,48 +160,76 @@ Deno.test("SharedMemory: names and sizes are validated before any system call", 
     );
     assertMatch(e.message, message);
     assertThrows(() => SharedMemory.open(name as string), TypeError);
-    assertThrows(() => SharedMemory.unlink(name as string), TypeError);
+    assertThrows(() => unlinkSharedMemory(name as string), TypeError);
   }
-  for (const size of [0, -1, 1.5, NaN, Infinity, 2 ** 60, "10"]) {
+  for (const size of [0, -1, 1.5, NaN, Infinity, 2 ** 60]) {
     const e = assertThrows(
-      () => SharedMemory.create(shmName(), { size: size as number }),
+      () => SharedMemory.create(shmName(), { size }),
       RangeError,
     );
-    assertMatch(e.message, /size must be a positive integer/);
+    assertMatch(
+      e.message,
+      /^SharedMemory\.create\(\): size must be an integer from 1 to \d+, got /,
+    );
   }
+  // A string is the wrong type, not a wrong number: TypeError (_check/mod.ts).
+  const e = assertThrows(
+    () => SharedMemory.create(shmName(), { size: "10" as never }),
+    TypeError,
+  );
+  assertMatch(e.message, /size must be an integer, got "10"/);
   assertThrows(
     () => SharedMemory.create(shmName(), { size: 1, mode: 0o1000 }),
     RangeError,
     "mode",
   );
   assertThrows(() => SharedMemory.create(shmName(), null as never), TypeError);
-  assertEquals(listDir("/dev/shm").filter((n) => n.startsWith("pipc-shm")), []);
+  assertEquals(
+    listDir("/dev/shm").filter((n) => n.startsWith(`pipc-shm-${Deno.pid}-`)),
+    [],
+  );
 });
 
-Deno.test("SharedMemory: exclusive, missing, mode, and resizing an existing segment", async () => {
+Deno.test("SharedMemory: exclusive create, missing, mode, and an existing segment is never resized", async () => {
   await assertNoShmLeak(() => {
     const name = shmName();
     assertThrows(() => SharedMemory.open(name), Deno.errors.NotFound, "ENOENT");
-    assertThrows(() => SharedMemory.unlink(name), Deno.errors.NotFound);
-    using a = SharedMemory.create(name, {
-      size: 100,
-      mode: 0o640,
-      exclusive: true,
-    });
+    assertThrows(() => unlinkSharedMemory(name), Deno.errors.NotFound);
+    using a = SharedMemory.create(name, { size: 100, mode: 0o640 });
+    assert(a.created);
     assertEquals(Deno.statSync(`/dev/shm${name}`).mode! & 0o777, 0o640);
+    // create() is always exclusive (there is no `exclusive` option any more).
     const e = assertThrows(
-      () => SharedMemory.create(name, { size: 100, exclusive: true }),
+      () => SharedMemory.create(name, { size: 200 }),
       Deno.errors.AlreadyExists,
     );
     assertMatch(
       e.message,
-      new RegExp(`Cannot create shared memory "${name}": EEXIST`),
+      new RegExp(
+        `^SharedMemory\\.create\\(\\): cannot create shared memory "${name}": EEXIST`,
+      ),
     );
-    using b = SharedMemory.create(name, { size: 200 });
-    assertEquals(b.size, 200);
-    assertEquals(Deno.statSync(`/dev/shm${name}`).size, 200);
-    void a;
-    SharedMemory.unlink(name);
+    // Open-or-create of an existing segment maps it as it is: the old
+    // create() resized it here to 200 bytes, which made every mapping of a
+    // shrunk segment fault (SIGBUS). Now neither a larger nor a smaller
+    // size changes it.
+    const bigger = assertThrows(
+      () => SharedMemory.open(name, { create: true, size: 200 }),
+      Deno.errors.InvalidData,
+    );
+    assertMatch(
+      bigger.message,
+      new RegExp(
+        `^SharedMemory\\.open\\(\\): shared memory "${name}" has 100 bytes, fewer than the 200 bytes expected`,
+      ),
+    );
+    assertEquals(Deno.statSync(`/dev/shm${name}`).size, 100);
+    using b = SharedMemory.open(name, { create: true, size: 50 });
+    assertEquals([b.created, b.size], [false, 100]);
+    assertEquals(Deno.statSync(`/dev/shm${name}`).size, 100);
+    new Uint8Array(a.buffer)[99] = 7;
+    assertEquals(new Uint8Array(b.buffer)[99], 7, "the same segment");
+    unlinkSharedMemory(name);
   });
 });
 
@@ -270,7 +303,7 @@ Deno.test("SharedMemory.fromFile() maps a regular file", async () => {
     assertThrows(
       () => created.unlink(),
       TypeError,
-      "not a named POSIX segment",
+      "has no POSIX name to remove",
     );
   });
 });
@@ -311,7 +344,7 @@ Deno.test("SharedMemory.fromFd() rejects what is not shared memory", async () =>
 Deno.test("ShmChannel: 64 MB from a Deno writer with random write sizes, checksum intact", async () => {
   await assertNoShmLeak(async () => {
     const name = shmName();
-    using channel = ShmChannel.create(name, { capacity: 1 << 20 });
+    using channel = ShmChannelReader.create(name, { capacity: 1 << 20 });
     const total = 64_000_000;
     const child = spawn(Deno.execPath(), {
       args: denoArgs(fixture, "channel-write", name, String(total)),
@@ -336,7 +369,7 @@ Deno.test("ShmChannel: a C writer speaking the documented ring protocol", async 
   const writer = await compileC("ring_writer", C_RING_WRITER, ["-lrt"]);
   await assertNoShmLeak(async () => {
     const name = shmName();
-    using channel = ShmChannel.create(name, { capacity: 1000 }); // not a power of two
+    using channel = ShmChannelReader.create(name, { capacity: 1000 }); // not a power of two
     const child = new Deno.Command(writer, {
       args: [name, "100000"],
       stderr: "piped",
@@ -360,7 +393,7 @@ Deno.test("ShmChannel: a C writer speaking the documented ring protocol", async 
 Deno.test("ShmChannel: a writer killed with SIGKILL ends the reader's wait within 5 s", async () => {
   await assertNoShmLeak(async () => {
     const name = shmName();
-    using channel = ShmChannel.create(name, { capacity: 1 << 16 });
+    using channel = ShmChannelReader.create(name, { capacity: 1 << 16 });
     const child = spawn(Deno.execPath(), {
       args: denoArgs(fixture, "channel-forever", name),
       stdout: "piped",
@@ -374,11 +407,8 @@ Deno.test("ShmChannel: a writer killed with SIGKILL ends the reader's wait withi
         if (done) return "eof";
         total += value.length;
         buffer = new Uint8Array(value.buffer);
-        if (total > (1 << 20) && child.pid) {
-          try {
-            child.kill("SIGKILL");
-          } catch { /* already */ }
-        }
+        // kill() returns false (never throws) once the child has exited.
+        if (total > (1 << 20)) child.kill("SIGKILL");
       }
     })();
     const started = performance.now();
@@ -388,7 +418,12 @@ Deno.test("ShmChannel: a writer killed with SIGKILL ends the reader's wait withi
       "dead writer detection",
     );
     assert(e instanceof Deno.errors.UnexpectedEof, `got ${e}`);
-    assertMatch(e.message, /writer \(pid \d+\) died/);
+    assertMatch(
+      e.message,
+      new RegExp(
+        `^ShmChannelReader\\.readable: the writer of ShmChannel "${name}" \\(pid ${child.pid}\\) died without closing it$`,
+      ),
+    );
     assert(performance.now() - started < 20_000);
     assertGreater(total, 1 << 20);
     await child.output();
@@ -399,7 +434,7 @@ Deno.test("ShmChannel: a writer killed with SIGKILL ends the reader's wait withi
 Deno.test("ShmChannel: a reader killed with SIGKILL fails the writer with BrokenPipe", async () => {
   await assertNoShmLeak(async () => {
     const name = shmName();
-    using channel = ShmChannel.create(name, { capacity: 4096 });
+    using channel = ShmChannelWriter.create(name, { capacity: 4096 });
     const child = spawn(Deno.execPath(), {
       args: denoArgs(fixture, "channel-read", name),
       stdout: "piped",
@@ -411,12 +446,17 @@ Deno.test("ShmChannel: a reader killed with SIGKILL fails the writer with Broken
     const writing = channel.write(new Uint8Array(1 << 20)); // far more than fits
     child.kill("SIGKILL");
     const e = await within(
-      writing.then(() => null, (e) => e),
+      writing.then(() => null, (e: Error) => e),
       20_000,
       "dead reader detection",
     );
     assert(e instanceof Deno.errors.BrokenPipe, `got ${e}`);
-    assertMatch(e.message, /reader \(pid \d+\) died/);
+    assertMatch(
+      e!.message,
+      new RegExp(
+        `^ShmChannelWriter\\.write\\(\\): the reader of ShmChannel "${name}" \\(pid ${child.pid}\\) died$`,
+      ),
+    );
     await lines.cancel();
     await child.status;
     channel.unlink();
@@ -426,15 +466,15 @@ Deno.test("ShmChannel: a reader killed with SIGKILL fails the writer with Broken
 Deno.test("ShmChannel: EOF, BrokenPipe after the reader closes, abort, bad input", async (t) => {
   await assertNoShmLeak(async () => {
     const name = shmName();
-    const a = ShmChannel.create(name, { capacity: 64 });
-    const b = ShmChannel.open(name);
-    ShmChannel.unlink(name);
+    const a = ShmChannelWriter.create(name, { capacity: 64 });
+    const b = ShmChannelReader.open(name);
+    unlinkSharedMemory(name);
     await t.step("low-level read/write wraps around the ring", async () => {
       const out = new Uint8Array(200);
       const writing = a.write(new Uint8Array(200).map((_, i) => i));
       let got = 0;
       while (got < 200) got += (await b.read(out.subarray(got)))!;
-      await writing;
+      assertEquals(await writing, 200);
       assertEquals(out, new Uint8Array(200).map((_, i) => i));
     });
     await t.step("abort a pending read", async () => {
@@ -447,46 +487,50 @@ Deno.test("ShmChannel: EOF, BrokenPipe after the reader closes, abort, bad input
         "enough",
       );
     });
-    await t.step("closeWrite() is EOF after the bytes", async () => {
+    await t.step("closing the writer is EOF after the bytes", async () => {
       await a.write(new Uint8Array([1, 2]));
-      a.closeWrite();
+      a.close(); // was closeWrite(): the writer end is its own handle now
       assertEquals(await b.read(new Uint8Array(8)), 2);
       assertEquals(await b.read(new Uint8Array(8)), null);
     });
     await t.step("bad input", async () => {
       await assertRejects(() => a.write("x" as never), TypeError);
       await assertRejects(() => b.read(null as never), TypeError);
-      assertThrows(
-        () => ShmChannel.create(shmName(), { capacity: 0 }),
-        RangeError,
-        "capacity",
-      );
-      assertThrows(
-        () => ShmChannel.create(shmName(), { capacity: 2 ** 31 }),
-        RangeError,
-        "up to",
-      );
-      assertThrows(() => ShmChannel.open("bad"), TypeError);
-      assertThrows(() => ShmChannel.open(shmName()), Deno.errors.NotFound);
+      for (const End of [ShmChannelWriter, ShmChannelReader]) {
+        assertThrows(
+          () => End.create(shmName(), { capacity: 0 }),
+          RangeError,
+          "capacity",
+        );
+        assertThrows(
+          () => End.create(shmName(), { capacity: 2 ** 31 }),
+          RangeError,
+          "capacity must be an integer from 1 to 1073741824",
+        );
+        assertThrows(() => End.open("bad"), TypeError);
+        assertThrows(() => End.open(shmName()), Deno.errors.NotFound);
+      }
       const plain = shmName();
       using seg = SharedMemory.create(plain, {
         size: 4096,
         unlinkOnClose: true,
       });
       void seg;
-      assertThrows(
-        () => ShmChannel.open(plain),
-        Deno.errors.InvalidData,
-        "not a ShmChannel",
-      );
+      for (const End of [ShmChannelWriter, ShmChannelReader]) {
+        assertThrows(
+          () => End.open(plain),
+          Deno.errors.InvalidData,
+          "not a ShmChannel",
+        );
+      }
     });
     await t.step(
       "a closed reader makes writes fail with BrokenPipe",
       async () => {
         const name2 = shmName();
-        const w = ShmChannel.create(name2, { capacity: 64 });
-        const r = ShmChannel.open(name2);
-        ShmChannel.unlink(name2);
+        const w = ShmChannelWriter.create(name2, { capacity: 64 });
+        const r = ShmChannelReader.open(name2);
+        unlinkSharedMemory(name2);
         await w.write(new Uint8Array(10));
         assertEquals(await r.read(new Uint8Array(64)), 10);
         r.close();
@@ -494,7 +538,12 @@ Deno.test("ShmChannel: EOF, BrokenPipe after the reader closes, abort, bad input
           () => w.write(new Uint8Array(1)),
           Deno.errors.BrokenPipe,
         );
-        assertMatch(e.message, /the reader closed it/);
+        assertMatch(
+          e.message,
+          new RegExp(
+            `^ShmChannelWriter\\.write\\(\\): the reader closed ShmChannel "${name2}"$`,
+          ),
+        );
         w.close();
       },
     );
