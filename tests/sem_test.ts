@@ -3,17 +3,11 @@
 import {
   assert,
   assertEquals,
-  assertLessOrEqual,
   assertMatch,
   assertRejects,
   assertThrows,
 } from "@std/assert";
-import {
-  Lock,
-  MAX_PARKED_THREADS,
-  SEM_VALUE_MAX,
-  Semaphore,
-} from "../sem/mod.ts";
+import { Lock, SEM_VALUE_MAX, Semaphore, unlinkSemaphore } from "../sem/mod.ts";
 import { SharedMemory } from "../shm/mod.ts";
 import {
   assertNoFdLeak,
@@ -24,6 +18,7 @@ import {
   tempDir,
   within,
 } from "./_helpers.ts";
+import { expectThreadsInSyscall, SYS } from "./_named_helpers.ts";
 
 const dec = new TextDecoder();
 const fixture = new URL("./fixtures/sem_child.ts", import.meta.url);
@@ -56,11 +51,7 @@ Deno.test("Semaphore with a C peer: C posts and we wait; we post and C waits", a
   const peer = await compileC("sem_peer", C_SEM, ["-pthread"]);
   await assertNoSemLeak(async () => {
     const name = semName();
-    using sem = Semaphore.open(name, {
-      create: true,
-      exclusive: true,
-      unlinkOnClose: true,
-    });
+    using sem = Semaphore.create(name, { unlinkOnClose: true });
     const waiting = sem.wait({ timeout: 10_000 });
     await new Deno.Command(peer, { args: ["post", name, "1"] }).output();
     await waiting;
@@ -87,8 +78,8 @@ Deno.test("Semaphore: a timed-out or aborted wait never consumes a later post", 
         Deno.errors.TimedOut,
       );
       assertMatch(e.message, /stayed at 0 for 20 ms/);
-      // A pool thread may still be parked in sem_timedwait: the post must
-      // survive it.
+      // The wait only slept on the semaphore's futex word and never took a
+      // count (only sem_trywait takes one): the post must survive it.
       await new Deno.Command(peer, { args: ["post", name, "1"] }).output();
       await new Promise((r) => setTimeout(r, 150));
       assertEquals(sem.value, 1, "the post is still there");
@@ -155,6 +146,8 @@ Deno.test("Semaphore: 4 processes × 200 increments under acquire() give an exac
 
 Deno.test("Semaphore: many waiters share a bounded number of pool threads, in order", async () => {
   await assertNoSemLeak(async () => {
+    // No wait of an earlier test is left parked.
+    await expectThreadsInSyscall(SYS.futex_waitv, 0, "before the waits");
     const sems = Array.from(
       { length: 20 },
       () => Semaphore.open(semName(), { create: true, unlinkOnClose: true }),
@@ -166,6 +159,16 @@ Deno.test("Semaphore: many waiters share a bounded number of pool threads, in or
       (_, i) => one.wait().then(() => order.push(i)),
     );
     const others = sems.slice(1).map((s) => s.wait());
+    // The engine sleeps on the semaphores' futex words, up to 127 of them on
+    // one thread (futex_waitv): these 20 handles' waits (the head of each
+    // handle's queue) park exactly one thread, and the blocking pool stays
+    // free. (This replaces a check of MAX_PARKED_THREADS, the old per-kind
+    // budget of threads parked in sem_timedwait.)
+    await expectThreadsInSyscall(
+      SYS.futex_waitv,
+      1,
+      "70 waits on 20 semaphores",
+    );
     // A file read on the same blocking pool still completes meanwhile.
     await within(
       Deno.readFile(Deno.execPath()),
@@ -180,7 +183,7 @@ Deno.test("Semaphore: many waiters share a bounded number of pool threads, in or
       Array.from({ length: 50 }, (_, i) => i),
       "one handle's waiters are served in order",
     );
-    assertLessOrEqual(MAX_PARKED_THREADS, 8);
+    await expectThreadsInSyscall(SYS.futex_waitv, 0, "after the waits");
     for (const s of sems) s.close();
   });
 });
@@ -188,10 +191,13 @@ Deno.test("Semaphore: many waiters share a bounded number of pool threads, in or
 Deno.test("Semaphore: validation, missing and existing names, close", async (t) => {
   await assertNoSemLeak(async () => {
     await t.step("names", () => {
-      for (const bad of ["x", "/", "/a/b", "", `/${"n".repeat(251)}`]) {
+      // 251 bytes after "/" is glibc's limit for semaphores ("sem." + name
+      // in /dev/shm): one more is refused.
+      for (const bad of ["x", "/", "/a/b", "", `/${"n".repeat(252)}`]) {
         assertThrows(() => Semaphore.open(bad, { create: true }), TypeError);
+        assertThrows(() => Semaphore.create(bad), TypeError);
       }
-      assertThrows(() => Semaphore.unlink("nope"), TypeError);
+      assertThrows(() => unlinkSemaphore("nope"), TypeError);
     });
     await t.step("initial", () => {
       for (const initial of [-1, 1.5, SEM_VALUE_MAX + 1, NaN]) {
@@ -203,7 +209,7 @@ Deno.test("Semaphore: validation, missing and existing names, close", async (t) 
       }
     });
     await t.step(
-      "missing without create is NotFound; exclusive on existing is AlreadyExists",
+      "missing without create is NotFound; create on existing is AlreadyExists",
       () => {
         const name = semName();
         assertThrows(
@@ -211,29 +217,38 @@ Deno.test("Semaphore: validation, missing and existing names, close", async (t) 
           Deno.errors.NotFound,
           "ENOENT",
         );
-        using a = Semaphore.open(name, {
-          create: true,
-          exclusive: true,
-          mode: 0o640,
-        });
+        using a = Semaphore.create(name, { mode: 0o640 });
+        assert(a.created);
         assertEquals(
           Deno.statSync(`/dev/shm/sem.${name.slice(1)}`).mode! & 0o777,
           0o640,
         );
-        assertThrows(
-          () => Semaphore.open(name, { create: true, exclusive: true }),
+        // create() is always exclusive (the `exclusive` option is gone).
+        const e = assertThrows(
+          () => Semaphore.create(name),
           Deno.errors.AlreadyExists,
         );
+        assertMatch(
+          e.message,
+          new RegExp(
+            `^Semaphore\\.create\\(\\): cannot create semaphore "${name}": EEXIST`,
+          ),
+        );
+        // What applies only to a new semaphore needs create (was: "exclusive
+        // needs create").
         assertThrows(
-          () => Semaphore.open(name, { exclusive: true }),
+          () => Semaphore.open(name, { initial: 1 }),
           TypeError,
-          "exclusive needs create",
+          "add create: true",
         );
         using b = Semaphore.open(name);
         b.post();
         assertEquals(a.value, 1);
+        // Open-or-create of an existing one opens it as it is.
+        using c = Semaphore.open(name, { create: true, initial: 5 });
+        assertEquals([c.created, c.value], [false, 1]);
         a.unlink();
-        assertThrows(() => Semaphore.unlink(name), Deno.errors.NotFound);
+        assertThrows(() => unlinkSemaphore(name), Deno.errors.NotFound);
       },
     );
     await t.step("close rejects pending waits and is idempotent", async () => {
@@ -304,10 +319,13 @@ Deno.test("Lock: exclusive between handles and processes; the kernel releases a 
     const pending = lock.acquire({ signal: c.signal });
     c.abort(new Error("stop"));
     await assertRejects(() => pending, Error, "stop");
-    assertThrows(
-      () => Lock.open(`${dir.path}/none`, { create: false }),
-      Deno.errors.NotFound,
-    );
+    // Lock.open does not create by default any more.
+    for (const options of [undefined, { create: false }]) {
+      assertThrows(
+        () => Lock.open(`${dir.path}/none`, options),
+        Deno.errors.NotFound,
+      );
+    }
     assertThrows(() => Lock.open(dir.path), Error);
   });
 });
