@@ -7,7 +7,7 @@ import {
   assertRejects,
   assertThrows,
 } from "@std/assert";
-import { MessageQueue } from "../mq/mod.ts";
+import { MessageQueue, unlinkMessageQueue } from "../mq/mod.ts";
 import {
   assertNoLeaks,
   compileC,
@@ -197,18 +197,26 @@ Deno.test("MessageQueue: sizes, limits and validation", async (t) => {
         Deno.errors.NotFound,
         "ENOENT",
       );
-      using a = MessageQueue.open(name, {
-        create: true,
-        exclusive: true,
-        mode: 0o640,
-      });
+      using a = MessageQueue.create(name, { mode: 0o640 });
+      assert(a.created);
       if (listDir("/dev/mqueue").length) {
         assertEquals(Deno.statSync(`/dev/mqueue${name}`).mode! & 0o777, 0o640);
       }
-      assertThrows(
-        () => MessageQueue.open(name, { create: true, exclusive: true }),
+      // create() is always exclusive (the `exclusive` option is gone).
+      const e = assertThrows(
+        () => MessageQueue.create(name),
         Deno.errors.AlreadyExists,
       );
+      assertMatch(
+        e.message,
+        new RegExp(
+          `^MessageQueue\\.create\\(\\): cannot create message queue "${name}": EEXIST`,
+        ),
+      );
+      // Open-or-create of an existing queue opens it as it is.
+      using b = MessageQueue.open(name, { create: true, maxMessages: 1 });
+      assertEquals(b.created, false);
+      assertEquals(b.attributes.maxMessages, a.attributes.maxMessages);
       assertThrows(
         () => MessageQueue.open(name, { read: false, write: false }),
         TypeError,
@@ -227,7 +235,7 @@ Deno.test("MessageQueue: sizes, limits and validation", async (t) => {
       assertThrows(() => w.readable, TypeError, "not open for reading");
       await assertRejects(() => w.receive(), TypeError);
       a.unlink();
-      assertThrows(() => MessageQueue.unlink(name), Deno.errors.NotFound);
+      assertThrows(() => unlinkMessageQueue(name), Deno.errors.NotFound);
     });
   });
 });
@@ -248,17 +256,28 @@ Deno.test("MessageQueue: streams and close", async () => {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        received.push(dec.decode(value));
+        // The stream carries { data, priority } now.
+        received.push(`${dec.decode(value.data)}@${value.priority}`);
       }
     })();
     for (const word of ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"]) {
-      await writer.write(enc.encode(word));
+      await writer.write(enc.encode(word)); // bytes: priority 0
     }
     while (received.length < 6) await new Promise((r) => setTimeout(r, 5));
+    await writer.write({ data: enc.encode("urgent"), priority: 9 });
+    while (received.length < 7) await new Promise((r) => setTimeout(r, 5));
     q.close(); // ends the pending read
     q.close();
     await within(reading, 5000, "stream end");
-    assertEquals(received, ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"]);
+    assertEquals(received, [
+      "a@0",
+      "bb@0",
+      "ccc@0",
+      "dddd@0",
+      "eeeee@0",
+      "ffffff@0",
+      "urgent@9",
+    ]);
     assert(q.fd === -1);
     await assertRejects(() => q.receive(), Deno.errors.BadResource);
   });
