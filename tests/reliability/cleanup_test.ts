@@ -70,27 +70,67 @@ Deno.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what is
   child.kill("SIGKILL");
   await reader.cancel();
   await child.status;
-  const left = remaining(prefix, dir.path);
-  assertEquals(left.length >= 5, true, "SIGKILL leaves the objects");
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--quiet",
-      cli,
-      "rm",
+  const names: Record<string, string> = JSON.parse(text);
+  try {
+    const left = remaining(prefix, dir.path);
+    assertEquals(left.length >= 5, true, "SIGKILL leaves the objects");
+    const ipc = (...args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", "--quiet", cli, "rm", ...args],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    // Finds: a scan of every kind lists each object as stale. POSIX objects
+    // are scanned only when their kinds are named (rm --stale --kind), and
+    // the scan covers all of /dev/shm and /dev/mqueue, so it runs without
+    // --yes (stdin not a terminal: it lists and removes nothing) rather than
+    // removing other processes' stale objects on this machine.
+    const scan = await ipc(
       "--stale",
-      "--yes",
+      "--kind",
+      "shm,sem,mq,fifo,unix",
       "--dir",
       dir.path,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-  assertMatch(
-    new TextDecoder().decode(out.stdout),
-    new RegExp(`removed shm /${prefix}-shm`),
-  );
-  assertEquals(remaining(prefix, dir.path), []);
+    );
+    const listed = new TextDecoder().decode(scan.stdout);
+    assertEquals(scan.code, 1, new TextDecoder().decode(scan.stderr));
+    for (const [kind, name] of Object.entries(names)) {
+      assertMatch(
+        listed,
+        new RegExp(` ${name} .* (unused|stale|0 messages)`),
+        kind,
+      );
+    }
+    assertEquals(remaining(prefix, dir.path), left, "a scan without --yes");
+    // Removes what is left: each name, checked unused first (--stale).
+    const out = await ipc("--stale", "--yes", ...Object.values(names));
+    const said = new TextDecoder().decode(out.stdout);
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    for (
+      const [kind, name] of [
+        ["shm", names.shm],
+        ["shm", names.channel],
+        ["sem", names.sem],
+        ["mq", names.mq],
+        ["unix", names.socket],
+        ["unix", names.dgram],
+      ]
+    ) {
+      assertMatch(said, new RegExp(`^removed ${kind} ${name}$`, "m"));
+    }
+    assertEquals(remaining(prefix, dir.path), []);
+  } finally {
+    for (const name of [names.shm, names.channel]) {
+      try {
+        Deno.removeSync(`/dev/shm${name}`);
+      } catch { /* removed */ }
+    }
+    try {
+      Deno.removeSync(`/dev/shm/sem.${names.sem!.slice(1)}`);
+    } catch { /* removed */ }
+    try {
+      Deno.removeSync(`/dev/mqueue${names.mq}`);
+    } catch { /* removed */ }
+  }
 });
