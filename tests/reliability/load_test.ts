@@ -2,14 +2,21 @@
 // Load: many create/open/close/unlink cycles of every kind (1,000 quick,
 // 10,000 with PIPC_FULL=1), and 1,000 concurrent waits on semaphores and on
 // queues. The fd count and /dev/shm and /dev/mqueue return to where they
-// started, and file I/O on Deno's blocking pool keeps working meanwhile.
+// started; the waits park in the wait engine (futex_waitv for semaphores,
+// one epoll set for queues), a thread or two in all, so file I/O on Deno's
+// blocking pool keeps working meanwhile; every message arrives intact.
 
 import { assert, assertEquals } from "@std/assert";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
-import { MessageQueue } from "../../mq/mod.ts";
+import { MessageQueue, unlinkMessageQueue } from "../../mq/mod.ts";
 import { pipe } from "../../pipe/mod.ts";
-import { Lock, Semaphore } from "../../sem/mod.ts";
-import { SharedMemory, ShmChannel } from "../../shm/mod.ts";
+import { Lock, Semaphore, unlinkSemaphore } from "../../sem/mod.ts";
+import {
+  SharedMemory,
+  ShmChannelReader,
+  ShmChannelWriter,
+  unlinkSharedMemory,
+} from "../../shm/mod.ts";
 import { socketPair, UnixDatagram } from "../../socket/mod.ts";
 import {
   assertNoLeaks,
@@ -18,6 +25,7 @@ import {
   tempDir,
   within,
 } from "../_helpers.ts";
+import { expectThreadsInSyscall, SYS } from "../_named_helpers.ts";
 import { CYCLES, WAITS } from "./_size.ts";
 
 Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async (t) => {
@@ -25,20 +33,20 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
   await t.step("SharedMemory", () =>
     assertNoLeaks(() => {
       for (let i = 0; i < CYCLES; i++) {
-        const a = SharedMemory.create(prefix, { size: 4096, exclusive: true });
+        const a = SharedMemory.create(prefix, { size: 4096 }); // exclusive
         const b = SharedMemory.open(prefix);
         new Uint8Array(a.buffer)[0] = i & 0xff;
         assertEquals(new Uint8Array(b.buffer)[0], i & 0xff);
         b.close();
         a.close();
-        SharedMemory.unlink(prefix);
+        unlinkSharedMemory(prefix);
       }
     }));
   await t.step("ShmChannel", () =>
     assertNoLeaks(async () => {
       for (let i = 0; i < CYCLES / 4; i++) {
-        using w = ShmChannel.create(prefix, { capacity: 256 });
-        using r = ShmChannel.open(prefix);
+        using w = ShmChannelWriter.create(prefix, { capacity: 256 });
+        using r = ShmChannelReader.open(prefix);
         w.unlink();
         await w.write(new Uint8Array([i & 0xff]));
         assertEquals(await r.read(new Uint8Array(1)), 1);
@@ -47,32 +55,26 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
   await t.step("Semaphore", () =>
     assertNoLeaks(() => {
       for (let i = 0; i < CYCLES; i++) {
-        const a = Semaphore.open(prefix, {
-          create: true,
-          exclusive: true,
-          initial: 1,
-        });
+        const a = Semaphore.create(prefix, { initial: 1 }); // exclusive
         const b = Semaphore.open(prefix);
         assert(b.tryWait());
         a.post();
         b.close();
         a.close();
-        Semaphore.unlink(prefix);
+        unlinkSemaphore(prefix);
       }
     }));
   await t.step("MessageQueue", () =>
     assertNoLeaks(async () => {
       for (let i = 0; i < CYCLES; i++) {
-        const q = MessageQueue.open(prefix, {
-          create: true,
-          exclusive: true,
+        const q = MessageQueue.create(prefix, {
           maxMessages: 2,
           messageSize: 8,
         });
         await q.send(new Uint8Array([1]));
         assertEquals((await q.receive()).data.length, 1);
         q.close();
-        MessageQueue.unlink(prefix);
+        unlinkMessageQueue(prefix);
       }
     }));
   await t.step("pipe, socket pair, datagram, FIFO, lock", async () => {
@@ -87,7 +89,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
         b.close();
         const d = UnixDatagram.bind(`${dir.path}/d`);
         d.close();
-        using lock = Lock.open(`${dir.path}/l`);
+        using lock = Lock.open(`${dir.path}/l`, { create: true });
         lock.tryAcquire()?.release();
       }
       for (let i = 0; i < CYCLES / 10; i++) {
@@ -104,6 +106,8 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
 Deno.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receives; file I/O keeps working`, async () => {
   const prefix = `/${randomName("pipc-wait")}`;
   await assertNoLeaks(async () => {
+    await expectThreadsInSyscall(SYS.futex_waitv, 0, "before the waits");
+    const threadsBefore = threadCount();
     // 100 semaphores with 10 waiters each.
     const sems = Array.from(
       { length: 100 },
@@ -132,7 +136,22 @@ Deno.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receiv
       { length: WAITS },
       (_, i) => queues[i % queues.length]!.receive(),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // The semaphore waits sleep on the semaphores' futex words: one
+    // futex_waitv thread holds up to 127 of them (a handle's waiters queue
+    // behind its first, so 100 words here). The receives wait in the
+    // engine's one epoll set, on one more thread. Nothing parks a pool
+    // thread per wait (the old code parked up to 8 per kind in
+    // sem_timedwait/mq_timedreceive, and made the rest poll).
+    await expectThreadsInSyscall(
+      SYS.futex_waitv,
+      1,
+      `${WAITS} waits on 100 semaphores`,
+    );
+    const grew = threadCount() - threadsBefore;
+    assert(
+      grew <= 2,
+      `${WAITS * 2} pending waits added ${grew} threads to this process`,
+    );
     // The blocking pool is not exhausted: a file read completes now.
     const file = await within(
       Deno.readFile(Deno.execPath()),
@@ -143,15 +162,41 @@ Deno.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receiv
     for (const s of sems) {
       for (let i = 0; i < WAITS / sems.length; i++) s.post();
     }
-    for (const q of queues) {
-      for (let i = 0; i < WAITS / queues.length; i++) {
-        await q.send(new Uint8Array([i]));
+    // Each queue gets 10 distinct messages (its index, a sequence number,
+    // and a tail that varies in length) with varying priorities.
+    const message = (q: number, k: number) =>
+      Uint8Array.from(
+        { length: 2 + (k % 7) },
+        (_, j) => j === 0 ? q : j === 1 ? k : 0xa0 + j,
+      );
+    const per = WAITS / queues.length;
+    for (const [q, queue] of queues.entries()) {
+      for (let k = 0; k < per; k++) {
+        await queue.send(message(q, k), { priority: k % 3 });
       }
     }
     await within(Promise.all(semWaits), 30_000, "semaphore waits");
     const got = await within(Promise.all(receives), 30_000, "queue receives");
     assertEquals(got.length, WAITS);
+    // Every receive got its own message, intact, with its priority.
+    const byQueue = queues.map(() => [] as string[]);
+    got.forEach((m, i) => {
+      byQueue[i % queues.length]!.push(`${[...m.data]}@${m.priority}`);
+    });
+    byQueue.forEach((messages, q) => {
+      assertEquals(
+        messages.sort(),
+        Array.from({ length: per }, (_, k) => `${[...message(q, k)]}@${k % 3}`)
+          .sort(),
+        `messages received from queue ${q}`,
+      );
+    });
     for (const s of sems) s.close();
     for (const q of queues) q.close();
   });
 });
+
+/** Threads of this process. */
+function threadCount(): number {
+  return [...Deno.readDirSync("/proc/self/task")].length;
+}
