@@ -7,7 +7,7 @@
 
 import { assertInstanceOf, assertMatch } from "@std/assert";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
-import { MessageQueue } from "../../mq/mod.ts";
+import { MessageQueue, unlinkMessageQueue } from "../../mq/mod.ts";
 import {
   pipe,
   pipeline,
@@ -15,8 +15,13 @@ import {
   PipeWriter,
   spawn,
 } from "../../pipe/mod.ts";
-import { Lock, Semaphore } from "../../sem/mod.ts";
-import { SharedMemory, ShmChannel } from "../../shm/mod.ts";
+import { Lock, Semaphore, unlinkSemaphore } from "../../sem/mod.ts";
+import {
+  SharedMemory,
+  ShmChannelReader,
+  ShmChannelWriter,
+  unlinkSharedMemory,
+} from "../../shm/mod.ts";
 import { kill, nextSignal, onShutdown, signals } from "../../signal/mod.ts";
 import {
   connect,
@@ -76,7 +81,13 @@ Deno.test("bad input: pipe module", async () => {
       ],
       ["pipe() size NaN", () => pipe({ size: NaN }), RangeError, /NaN/],
       ["pipe() size 2^60", () => pipe({ size: 2 ** 60 }), RangeError],
-      ["pipe() size '1'", () => pipe({ size: "1" as never }), RangeError],
+      // A string is the wrong type (TypeError), not a wrong number.
+      [
+        "pipe() size '1'",
+        () => pipe({ size: "1" as never }),
+        TypeError,
+        /pipe\(\): size must be an integer, got "1"/,
+      ],
       [
         "spawn() no command",
         () => spawn(undefined as never),
@@ -310,9 +321,16 @@ Deno.test("bad input: socket module", async () => {
       ],
       [
         "sendFds bad fd",
-        () => a.sendFds(new Uint8Array(1), [-1]),
+        () => a.sendFds(new Uint8Array(1), [-2]),
         TypeError,
         /fds\[0\]/,
+      ],
+      // -1 is what a closed handle's fd reads as.
+      [
+        "sendFds closed fd",
+        () => a.sendFds(new Uint8Array(1), [-1]),
+        BadResource,
+        /fds\[0\] is a closed handle/,
       ],
       [
         "sendFds detached",
@@ -386,7 +404,7 @@ Deno.test("bad input: shm module", async () => {
         "create oversized name",
         () => SharedMemory.create(LONG, { size: 1 }),
         TypeError,
-        /longer than 255/,
+        /has 300 bytes after "\/", more than 255/,
       ],
       [
         "create nested name",
@@ -425,33 +443,73 @@ Deno.test("bad input: shm module", async () => {
         Deno.errors.NotFound,
         /ENOENT/,
       ],
-      ["unlink missing", () => SharedMemory.unlink(name), Deno.errors.NotFound],
+      [
+        "unlinkSharedMemory missing",
+        () => unlinkSharedMemory(name),
+        Deno.errors.NotFound,
+        /ENOENT/,
+      ],
+      [
+        "unlinkSharedMemory relative",
+        () => unlinkSharedMemory("x"),
+        TypeError,
+        /unlinkSharedMemory\(\)/,
+      ],
       ["anonymous(0)", () => SharedMemory.anonymous(0), RangeError],
       ["fromFile('')", () => SharedMemory.fromFile(""), TypeError],
       ["fromFd('x')", () => SharedMemory.fromFd("x" as never), TypeError],
-      [
-        "ShmChannel capacity 0",
-        () => ShmChannel.create(name, { capacity: 0 }),
-        RangeError,
-        /capacity/,
-      ],
-      [
-        "ShmChannel capacity 2^31",
-        () => ShmChannel.create(name, { capacity: 2 ** 31 }),
-        RangeError,
-      ],
-      ["ShmChannel.open relative", () => ShmChannel.open("x"), TypeError],
-      [
-        "ShmChannel.open missing",
-        () => ShmChannel.open(name),
-        Deno.errors.NotFound,
-      ],
+      ...[ShmChannelWriter, ShmChannelReader].flatMap((End): Case[] => [
+        [
+          `${End.name} capacity 0`,
+          () => End.create(name, { capacity: 0 }),
+          RangeError,
+          /capacity/,
+        ],
+        [
+          `${End.name} capacity 2^31`,
+          () => End.create(name, { capacity: 2 ** 31 }),
+          RangeError,
+        ],
+        [
+          `${End.name} no options`,
+          () => End.create(name, undefined as never),
+          TypeError,
+          /capacity/,
+        ],
+        [`${End.name}.open relative`, () => End.open("x"), TypeError],
+        [
+          `${End.name}.open missing`,
+          () => End.open(name),
+          Deno.errors.NotFound,
+        ],
+        [
+          `${End.name}.open capacity without create`,
+          () => End.open(name, { mode: 0o600 }),
+          TypeError,
+          /add create: true/,
+        ],
+      ]),
     ]);
     const shm = SharedMemory.create(name, { size: 64 });
     shm.unlink();
     shm.close();
     shm.close();
-    const channel = ShmChannel.create(name, { capacity: 64 });
+    const channel = ShmChannelWriter.create(name, { capacity: 64 });
+    const reading = ShmChannelReader.open(name);
+    await check([
+      [
+        "a second writer handle in this process",
+        () => ShmChannelWriter.open(name),
+        Deno.errors.Busy,
+        /already has the writer end/,
+      ],
+      [
+        "a second reader handle in this process",
+        () => ShmChannelReader.open(name),
+        Deno.errors.Busy,
+        /already has the reader end/,
+      ],
+    ]);
     channel.unlink();
     await check([
       ["write a string", () => channel.write("x" as never), TypeError],
@@ -461,16 +519,24 @@ Deno.test("bad input: shm module", async () => {
         TypeError,
         /detached/,
       ],
-      ["read into null", () => channel.read(null as never), TypeError],
+      ["read into null", () => reading.read(null as never), TypeError],
+      [
+        "read into a detached buffer",
+        () => reading.read(detached()),
+        TypeError,
+        /detached/,
+      ],
     ]);
     channel.close();
     channel.close();
+    reading.close();
+    reading.close();
     await check([
       ["buffer after close", () => shm.buffer, BadResource, /closed/],
       ["unlink twice", () => shm.unlink(), Deno.errors.NotFound],
       [
         "channel read after close",
-        () => channel.read(new Uint8Array(1)),
+        () => reading.read(new Uint8Array(1)),
         BadResource,
       ],
       [
@@ -516,11 +582,27 @@ Deno.test("bad input: sem module", async () => {
       ],
       ["open missing", () => Semaphore.open(name), Deno.errors.NotFound],
       [
+        "unlinkSemaphore missing",
+        () => unlinkSemaphore(name),
+        Deno.errors.NotFound,
+      ],
+      [
+        "open initial without create",
+        () => Semaphore.open(name, { initial: 1 }),
+        TypeError,
+        /add create: true/,
+      ],
+      [
         "open mode -1",
         () => Semaphore.open(name, { create: true, mode: -1 }),
         RangeError,
       ],
       ["Lock.open('')", () => Lock.open(""), TypeError],
+      [
+        "Lock.open missing (no create by default)",
+        () => Lock.open(`${dir.path}/none`),
+        Deno.errors.NotFound,
+      ],
       ["Lock.open(dir)", () => Lock.open(dir.path), Error],
     ]);
     const sem = Semaphore.open(name, { create: true });
@@ -533,7 +615,7 @@ Deno.test("bad input: sem module", async () => {
     ]]);
     sem.close();
     sem.close();
-    const lock = Lock.open(`${dir.path}/l`);
+    const lock = Lock.open(`${dir.path}/l`, { create: true });
     await check([[
       "acquire timeout -1",
       () => lock.acquire({ timeout: -1 }),
@@ -579,7 +661,13 @@ Deno.test("bad input: signal module", async () => {
       ],
       ["nextSignal(SIGSTOP)", () => nextSignal("SIGSTOP"), TypeError],
       ["kill('1')", () => kill("1" as never), TypeError, /pid/],
-      ["kill(1.5)", () => kill(1.5), TypeError],
+      // A number that is not a pid is out of range, not of the wrong type.
+      [
+        "kill(1.5)",
+        () => kill(1.5),
+        RangeError,
+        /kill\(\): pid must be an integer from 1 to \d+, got 1\.5/,
+      ],
       [
         "kill(pid, 'TERM')",
         () => kill(Deno.pid, "TERM" as never),
@@ -627,6 +715,11 @@ Deno.test("bad input: mq module", async () => {
         RangeError,
       ],
       ["open missing", () => MessageQueue.open(name), Deno.errors.NotFound],
+      [
+        "unlinkMessageQueue missing",
+        () => unlinkMessageQueue(name),
+        Deno.errors.NotFound,
+      ],
       [
         "open no direction",
         () => MessageQueue.open(name, { read: false, write: false }),
