@@ -130,7 +130,7 @@ Deno.test({
   async fn() {
     const name = longName(251, "t");
     try {
-      using sem = Semaphore.create(name, { initial: 4, unlinkOnClose: true });
+      using _sem = Semaphore.create(name, { initial: 4, unlinkOnClose: true });
       assertEquals(await peer("check", "sem", name), "value 4");
     } finally {
       removeNames(name);

@@ -14,7 +14,7 @@
 // /work/scratch/regress-a/shm_truncate_limits_test.ts.
 
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
-import { SharedMemory, unlinkSharedMemory } from "../../shm/mod.ts";
+import { SharedMemory } from "../../shm/mod.ts";
 import { openFds, tempDir } from "../_helpers.ts";
 import {
   type ChildResult,
