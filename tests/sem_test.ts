@@ -18,7 +18,11 @@ import {
   tempDir,
   within,
 } from "./_helpers.ts";
-import { expectThreadsInSyscall, SYS } from "./_named_helpers.ts";
+import {
+  expectThreadsInSyscall,
+  SYS,
+  threadsInSyscall,
+} from "./_named_helpers.ts";
 
 const dec = new TextDecoder();
 const fixture = new URL("./fixtures/sem_child.ts", import.meta.url);
@@ -64,6 +68,90 @@ Deno.test("Semaphore with a C peer: C posts and we wait; we post and C waits", a
     const out = await c.output();
     assertEquals(dec.decode(out.stdout), "woke\n");
     assertEquals(sem.value, 0);
+  });
+});
+
+// A C peer that opens the semaphore with sem_open, as C programs do.
+const C_SEM_BLOCKING = `
+#include <fcntl.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+// semwait post NAME   sem_post once
+// semwait wait NAME   print "waiting", then sem_wait (no timeout), print "woke"
+int main(int argc, char **argv) {
+  sem_t *s = sem_open(argv[2], 0);
+  if (s == SEM_FAILED) { perror("sem_open"); return 2; }
+  if (!strcmp(argv[1], "post")) return sem_post(s) == 0 ? 0 : 1;
+  printf("waiting\\n"); fflush(stdout);
+  if (sem_wait(s) != 0) { perror("sem_wait"); return 1; }
+  printf("woke\\n");
+  return 0;
+}
+`;
+
+Deno.test("Semaphore.create with a C peer: sem_post wakes a Deno waiter asleep in the kernel, and post() wakes a C sem_wait", async () => {
+  const peer = await compileC("sem_block_peer", C_SEM_BLOCKING, ["-pthread"]);
+  await assertNoSemLeak(async () => {
+    const name = semName();
+    using sem = Semaphore.create(name, { unlinkOnClose: true });
+
+    // C posts; the Deno waiter sleeps in futex_waitv on the semaphore's word
+    // (not a timer poll) until then.
+    await expectThreadsInSyscall(SYS.futex_waitv, 0, "before the wait");
+    const waiting = within(sem.wait(), 10_000, "the wait woken by C");
+    await expectThreadsInSyscall(SYS.futex_waitv, 1, "the Deno wait asleep");
+    const posted = await new Deno.Command(peer, {
+      args: ["post", name],
+    }).output();
+    assertEquals(posted.code, 0);
+    await waiting;
+    assertEquals(sem.value, 0);
+    await expectThreadsInSyscall(SYS.futex_waitv, 0, "after the wait");
+
+    // C waits in sem_wait (a futex wait in glibc); our post wakes it.
+    const c = new Deno.Command(peer, {
+      args: ["wait", name],
+      stdout: "piped",
+    }).spawn();
+    const lines = c.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      let said = "";
+      while (!said.includes("waiting")) {
+        said += (await within(lines.read(), 10_000, "the C waiter")).value ??
+          "";
+      }
+      await within(
+        (async () => {
+          while (threadsInSyscall(SYS.futex, c.pid) !== 1) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        })(),
+        10_000,
+        "the C waiter asleep in sem_wait",
+      );
+      sem.post();
+      for (;;) {
+        const { value, done } = await within(
+          lines.read(),
+          10_000,
+          "the C waiter woken by post()",
+        );
+        if (done) break;
+        said += value;
+      }
+      assertEquals(said, "waiting\nwoke\n");
+      assertEquals((await within(c.status, 10_000, "C exit")).code, 0);
+      assertEquals(sem.value, 0, "the C waiter took the post");
+    } finally {
+      try {
+        c.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+      await lines.cancel().catch(() => {});
+      await c.status;
+    }
   });
 });
 
