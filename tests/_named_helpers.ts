@@ -71,6 +71,32 @@ export async function expectThreadsInSyscall(
   }
 }
 
+/**
+ * The number of threads of this process blocked in system call `nr` once it
+ * holds still for 100 ms (at most `ms`): a baseline for
+ * {@linkcode expectThreadsInSyscall}, so that threads another test module
+ * left parked do not count. The counts assume no other test module runs in
+ * this process meanwhile (`deno test` without `--parallel`, as `deno task
+ * test` runs).
+ */
+export async function settledThreadsInSyscall(
+  nr: number,
+  ms = 5000,
+): Promise<number> {
+  const end = performance.now() + ms;
+  let last = threadsInSyscall(nr);
+  let since = performance.now();
+  while (performance.now() - since < 100 && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, 10));
+    const now = threadsInSyscall(nr);
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    }
+  }
+  return last;
+}
+
 /** Whether a program is on PATH (for tests that need strace, python3, …). */
 export function hasProgram(name: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {

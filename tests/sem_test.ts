@@ -20,6 +20,7 @@ import {
 } from "./_helpers.ts";
 import {
   expectThreadsInSyscall,
+  settledThreadsInSyscall,
   SYS,
   threadsInSyscall,
 } from "./_named_helpers.ts";
@@ -98,16 +99,20 @@ Deno.test("Semaphore.create with a C peer: sem_post wakes a Deno waiter asleep i
 
     // C posts; the Deno waiter sleeps in futex_waitv on the semaphore's word
     // (not a timer poll) until then.
-    await expectThreadsInSyscall(SYS.futex_waitv, 0, "before the wait");
+    const base = await settledThreadsInSyscall(SYS.futex_waitv);
     const waiting = within(sem.wait(), 10_000, "the wait woken by C");
-    await expectThreadsInSyscall(SYS.futex_waitv, 1, "the Deno wait asleep");
+    await expectThreadsInSyscall(
+      SYS.futex_waitv,
+      base + 1,
+      "the Deno wait asleep",
+    );
     const posted = await new Deno.Command(peer, {
       args: ["post", name],
     }).output();
     assertEquals(posted.code, 0);
     await waiting;
     assertEquals(sem.value, 0);
-    await expectThreadsInSyscall(SYS.futex_waitv, 0, "after the wait");
+    await expectThreadsInSyscall(SYS.futex_waitv, base, "after the wait");
 
     // C waits in sem_wait (a futex wait in glibc); our post wakes it.
     const c = new Deno.Command(peer, {
@@ -234,8 +239,7 @@ Deno.test("Semaphore: 4 processes × 200 increments under acquire() give an exac
 
 Deno.test("Semaphore: many waiters share a bounded number of pool threads, in order", async () => {
   await assertNoSemLeak(async () => {
-    // No wait of an earlier test is left parked.
-    await expectThreadsInSyscall(SYS.futex_waitv, 0, "before the waits");
+    const base = await settledThreadsInSyscall(SYS.futex_waitv);
     const sems = Array.from(
       { length: 20 },
       () => Semaphore.open(semName(), { create: true, unlinkOnClose: true }),
@@ -254,7 +258,7 @@ Deno.test("Semaphore: many waiters share a bounded number of pool threads, in or
     // budget of threads parked in sem_timedwait.)
     await expectThreadsInSyscall(
       SYS.futex_waitv,
-      1,
+      base + 1,
       "70 waits on 20 semaphores",
     );
     // A file read on the same blocking pool still completes meanwhile.
@@ -271,7 +275,7 @@ Deno.test("Semaphore: many waiters share a bounded number of pool threads, in or
       Array.from({ length: 50 }, (_, i) => i),
       "one handle's waiters are served in order",
     );
-    await expectThreadsInSyscall(SYS.futex_waitv, 0, "after the waits");
+    await expectThreadsInSyscall(SYS.futex_waitv, base, "after the waits");
     for (const s of sems) s.close();
   });
 });
