@@ -35,6 +35,20 @@ const WAITING = new Set([
   "restart_syscall",
 ]);
 
+/** Resolves once `file` has not grown for `ms`. */
+async function quiet(file: string, ms: number): Promise<void> {
+  let size = Deno.statSync(file).size;
+  let since = performance.now();
+  while (performance.now() - since < ms) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = Deno.statSync(file).size;
+    if (now !== size) {
+      size = now;
+      since = performance.now();
+    }
+  }
+}
+
 /** futex_waitv, which the engine sleeps in, came with Linux 5.16. */
 function hasFutexWaitv(): boolean {
   const [major = 0, minor = 0] = Deno.osRelease().split(".").map(Number);
@@ -125,7 +139,10 @@ Deno.test({
         said += value;
       }
       childPid = Number(said.match(/parked (\d+)/)![1]);
-      await new Promise((r) => setTimeout(r, 500)); // settle
+      // The child's start-up may still be finishing (a code cache written
+      // late, slower under load): the window opens once the trace has grown
+      // by nothing for 300 ms. A wait that polls never lets that happen.
+      await within(quiet(trace, 300), 10_000, "the traced child going quiet");
       const t0 = Date.now() / 1000;
       await new Promise((r) => setTimeout(r, 1000));
       const t1 = Date.now() / 1000;
@@ -162,10 +179,15 @@ Deno.test({
       );
       const counted = inWindow.filter((e) => !exiting.has(e.tid));
       const waiting = counted.filter((e) => WAITING.has(e.call));
+      const before = (tid: number) =>
+        events.filter((e) => e.tid === tid && e.time > t0 - 2 && e.time < t0)
+          .map((e) => e.line).slice(-10).join("\n");
       assertEquals(
         waiting.map((e) => e.line),
         [],
-        "waiting calls made by the idle child",
+        `waiting calls made by the idle child; before the window (t0 ${t0}):\n${
+          [...new Set(waiting.map((e) => e.tid))].map(before).join("\n--\n")
+        }`,
       );
       assertEquals(
         counted.map((e) => e.line),
