@@ -29,8 +29,8 @@
  * import { assertEquals } from "@std/assert";
  *
  * const name = `/doc-${crypto.randomUUID().slice(0, 8)}`;
- * using producer = MessageQueue.open(name, { create: true, write: true, maxMessages: 4, messageSize: 64 });
- * using consumer = MessageQueue.open(name, { read: true, unlinkOnClose: true });
+ * using producer = MessageQueue.create(name, { write: true, maxMessages: 4, messageSize: 64, unlinkOnClose: true });
+ * using consumer = MessageQueue.open(name, { read: true });
  * for (const [job, priority] of [["low", 0], ["high", 5], ["mid", 2]] as const) {
  *   await producer.send(new TextEncoder().encode(job), { priority });
  * }
