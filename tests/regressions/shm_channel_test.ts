@@ -90,7 +90,11 @@ for (
         10_000,
         `read #${i} (reader waiting on headSeq)`,
       );
-      await ch.writer.write(Uint8Array.of(i, 100 + i));
+      await within(
+        ch.writer.write(Uint8Array.of(i, 100 + i)),
+        10_000,
+        `write #${i}`,
+      );
       const n = await reading; // the original: TypeError: Invalid FFI u32 type
       assertEquals(buffer.subarray(0, n ?? 0), Uint8Array.of(i, 100 + i));
     }
