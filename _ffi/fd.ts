@@ -458,7 +458,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  if (unit === 0) return `${bytes} bytes`;
+  if (unit === 0) return bytes === 1 ? "1 byte" : `${bytes} bytes`;
   return `${
     Number.isInteger(value) ? value : value.toFixed(value < 10 ? 1 : 0)
   } ${units[unit]}`;

@@ -128,6 +128,8 @@ export class Owner {
   /** The handle, for messages: `pipe read end (fd 21)`. */
   label: string;
   readonly spin: SpinPolicy = new SpinPolicy();
+  /** Waits in a row that found a source ready at once (see `waitFor`). */
+  readyAtOnce = 0;
   #pending = new Set<Pending>();
   #closed = false;
   #ref = true;
@@ -324,6 +326,14 @@ export function waitFor(
   if (signal?.aborted) return Promise.reject(signal.reason);
   const start = performance.now();
   const limit = owner.spin.next();
+  for (let i = 0; i < sources.length; i++) {
+    const value = sources[i]!.check();
+    if (value !== 0) {
+      owner.spin.record(0, limit > 0, limit > 0);
+      return readyAtOnce(owner, call, state, until, [i, value]);
+    }
+  }
+  owner.readyAtOnce = 0;
   let spun = false;
   if (limit > 0 && budgetLeft(start)) {
     spun = true;
@@ -352,6 +362,46 @@ export function waitFor(
   const p = new Pending(owner, call, sources);
   p.start(until, state, start, spun);
   return p.promise;
+}
+
+/** Waits in a row that may end at once before they are slowed down. */
+const READY_AT_ONCE_LIMIT = 3;
+
+/**
+ * A wait that found a source ready before waiting at all. Normally that
+ * ends it at once. But a source that is ready at every wait while the
+ * caller's attempt keeps failing (a bug, or a peer breaking the protocol)
+ * would make the caller loop on microtasks forever, starving timers, I/O
+ * and every watchdog; after READY_AT_ONCE_LIMIT such waits in a row, each
+ * one ends on a timer instead (1, 2, 4 … 100 ms), so the process stays
+ * responsive, deadlines and aborts still apply, and the CPU cost stays low.
+ */
+function readyAtOnce(
+  owner: Owner,
+  call: string,
+  state: string,
+  until: WaitUntil,
+  ready: [number, number],
+): Promise<[number, number]> {
+  const n = ++owner.readyAtOnce;
+  if (n <= READY_AT_ONCE_LIMIT) return Promise.resolve(ready);
+  const timedOut = () =>
+    timedOutError(call, `${owner.label} ${state} for ${until.timeout ?? 0} ms`);
+  const now = performance.now();
+  if (until.deadline <= now) return Promise.reject(timedOut());
+  const delay = Math.min(
+    2 ** Math.min(n - READY_AT_ONCE_LIMIT - 1, 7),
+    100,
+    until.deadline - now,
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (owner.closed) reject(closedError(call, owner.label));
+      else if (until.signal?.aborted) reject(until.signal.reason);
+      else resolve(ready);
+    }, delay);
+    if (!owner.isRef) Deno.unrefTimer(timer);
+  });
 }
 
 /**

@@ -5,12 +5,28 @@
 
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
 import { errno, libc } from "../_ffi/libc.ts";
-import { pollSource, type Source } from "./engine.ts";
+import { pollNow, pollSource, type Source } from "./engine.ts";
 import { FdHandle } from "./fd_handle.ts";
 
-/** Whether process `pid` exists (signal 0). */
+/**
+ * Whether process `pid` is still running. A process that has ended but is
+ * not reaped yet (a zombie) has ended: its pidfd is readable (Linux ≥ 5.3),
+ * while `kill(pid, 0)`, the fallback elsewhere, still finds it.
+ */
 export function processAlive(pid: number): boolean {
-  return !(libc().kill(pid, 0) === -1 && errno() === E.ESRCH);
+  const lib = libc();
+  if (IS_LINUX && lib.sys_pidfd_open) {
+    const fd = Number(lib.sys_pidfd_open(BigInt(C.SYS_pidfd_open), pid, 0));
+    if (fd >= 0) {
+      try {
+        return pollNow(fd, C.POLLIN) === 0;
+      } finally {
+        lib.close(fd);
+      }
+    }
+    if (errno() === E.ESRCH) return false;
+  }
+  return !(lib.kill(pid, 0) === -1 && errno() === E.ESRCH);
 }
 
 /** A pidfd of `pid` (close-on-exec), or -1 where there is none. */

@@ -605,7 +605,13 @@ function adopt(
   call: string,
   label: string,
 ): Semaphore {
-  const mapping = new Mapping(fd, SEM_SIZE, true, call, label, false);
+  let mapping: Mapping;
+  try {
+    mapping = new Mapping(fd, SEM_SIZE, true, call, label, false);
+  } catch (error) {
+    libc().close(fd);
+    throw error;
+  }
   const lifecycle = new Lifecycle(
     label,
     shmPlace(file),

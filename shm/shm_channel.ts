@@ -20,7 +20,6 @@ import {
   futexWake,
   type FutexWord,
   Owner,
-  pollSource,
   retry,
   type Source,
   type WaitUntil,
@@ -325,8 +324,9 @@ class Ring {
   }
 
   /**
-   * The sources a wait of this end watches: the peer's seq word moving, the
-   * peer process ending, and a peer appearing (whose pid was 0).
+   * The sources a wait of this end watches: the peer's seq word moving (a
+   * peer that attaches bumps it, so one appearing is seen there too: no
+   * polling while none is attached) and the peer process ending.
    */
   #sources(seq: number): Source[] {
     const sources: Source[] = [futexSource(this.#word(this.#peerSeq), seq)];
@@ -337,24 +337,15 @@ class Ring {
         this.#peer = new ProcessWatch(pid);
       }
       sources.push(this.#peer.source);
-    } else if (pid === 0) {
-      // A peer that attaches bumps our seq word; one that does not (an older
-      // program) is noticed here within 250 ms.
-      sources.push(
-        pollSource(
-          () => Atomics.load(this.#words, this.#peerPidWord) !== 0,
-          250,
-        ),
-      );
     }
     return sources;
   }
 
   /**
-   * Whether process `pid` has ended — through its pidfd when a wait watches
-   * it, the same test as the wait's source: `kill(pid, 0)` still finds a
-   * process that ended but is not reaped yet (a zombie), and a wait whose
-   * source fires while this says "alive" would spin until it is reaped.
+   * Whether process `pid` has ended — through its pidfd, the same test as
+   * the wait's source: `kill(pid, 0)` still finds a process that ended but
+   * is not reaped yet (a zombie), and a wait whose source fires while this
+   * says "alive" would spin until it is reaped.
    */
   #ended(pid: number): boolean {
     if (this.#peer?.pid === pid) return this.#peer.ended;

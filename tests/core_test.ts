@@ -617,3 +617,43 @@ console.log("closed", results.every((e) => e instanceof Deno.errors.BadResource)
     new TextDecoder().decode(out.stderr),
   );
 });
+
+Deno.test("a source ready at every wait while the attempt keeps failing never starves the event loop: timers run, and the deadline still ends the call", async () => {
+  using dir = tempDir();
+  const script = `${dir.path}/stuck.ts`;
+  const root = new URL("../", import.meta.url).href;
+  // White-box: a source that always says "ready" and an attempt that never
+  // succeeds — what a peer breaking the protocol (or a bug) would produce.
+  Deno.writeTextFileSync(
+    script,
+    `import { Owner, retry } from "${root}_wait/engine.ts";
+import { untilOf } from "${root}_wait/options.ts";
+const owner = new Owner("stuck source");
+const ready = { check: () => 1, arm: (p) => p.fire(ready, 1), disarm: () => {} };
+let ticks = 0;
+const ticker = setInterval(() => ticks++, 5);
+let attempts = 0;
+const error = await retry(owner, "stuck()", "stayed stuck", [ready],
+  untilOf({ timeout: 300 }, "stuck()"), () => { attempts++; return undefined; })
+  .catch((e) => e);
+clearInterval(ticker);
+console.log(error instanceof Deno.errors.TimedOut, ticks > 0, attempts < 1000);
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const out = await child.output();
+  clearTimeout(kill);
+  assertEquals(
+    {
+      code: out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+    },
+    { code: 0, stdout: "true true true\n" },
+    new TextDecoder().decode(out.stderr),
+  );
+});

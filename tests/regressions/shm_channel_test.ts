@@ -355,8 +355,8 @@ for (const role of ["reader", "writer"] as const) {
       assertEquals(r.code, 0, describeChild(r));
       const out = lastJson(r);
       assertEquals(
-        [out.error, out.peerState],
-        [error, "Z"],
+        [out.error, out.peerState, out.reattach],
+        [error, "Z", "ok"],
         `the wait must end while the ${peer} is still a zombie\n${
           describeChild(r)
         }`,
