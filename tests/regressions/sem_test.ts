@@ -90,7 +90,7 @@ Deno.test("Semaphore.open refuses a sem file of the wrong size", () => {
       ]
     ) {
       const e = assertThrows(() => open().close(), Deno.errors.InvalidData);
-      assertMatch(e.message, /has 1 bytes, not the 32 bytes of a semaphore/);
+      assertMatch(e.message, /has 1 byte, not the 32 bytes of a semaphore/);
     }
     assertEquals(Deno.statSync(path).size, 1, "left as it was");
   } finally {
