@@ -20,6 +20,7 @@ import { errno, libc } from "../_ffi/libc.ts";
 import {
   FdWatch,
   Owner,
+  retry,
   type Source,
   waitFor,
   type WaitUntil,
@@ -199,6 +200,29 @@ export class FdHandle {
       until,
     );
     return revents;
+  }
+
+  /**
+   * The usual call of a handle: `attempt` until it returns something other
+   * than `undefined`, waiting for readiness for `events` in between (see
+   * `retry`). `state` completes the timeout message: `<label> <state> for N ms`.
+   */
+  retry<T>(
+    call: string,
+    state: string,
+    events: number,
+    until: WaitUntil,
+    attempt: () => T | undefined,
+  ): Promise<T> {
+    this.use(call);
+    return retry(
+      this.owner,
+      call,
+      state,
+      [this.source(events)],
+      until,
+      attempt,
+    );
   }
 
   /** Reads into `view` without waiting: the count (0 at EOF), or -1 when none is there. */

@@ -16,7 +16,6 @@ import { closeFd, fstat, readSmallFile } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import { type Identity, Lifecycle, type Place } from "../_object/lifecycle.ts";
 import type { UnlinkOptions } from "../_object/options.ts";
-import { retry } from "../_wait/engine.ts";
 import { FdHandle } from "../_wait/fd_handle.ts";
 import { untilOf, type WaitOptions } from "../_wait/options.ts";
 
@@ -412,11 +411,10 @@ export class MessageQueue implements Disposable {
     const lib = libc();
     const size = BigInt(data.byteLength);
     const handle = this.#handle;
-    await retry(
-      handle.owner,
+    await handle.retry(
       call,
       "stayed full",
-      [handle.source(C.POLLOUT)],
+      C.POLLOUT,
       until,
       () => {
         const fd = handle.use(call);
@@ -452,26 +450,18 @@ export class MessageQueue implements Disposable {
    * assertEquals((await q.receive({ timeout: 1000 })).data, new Uint8Array([42]));
    * ```
    */
-  receive(options?: MessageQueueReceiveOptions): Promise<QueueMessage> {
+  async receive(options?: MessageQueueReceiveOptions): Promise<QueueMessage> {
     const call = "MessageQueue.receive()";
     if (!this.#read) {
-      return Promise.reject(
-        new TypeError(`${call}: ${this.#handle.label} is not open for reading`),
+      throw new TypeError(
+        `${call}: ${this.#handle.label} is not open for reading`,
       );
     }
-    let until;
-    try {
-      until = untilOf(options, call);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const handle = this.#handle;
-    return retry(
-      handle.owner,
+    return await this.#handle.retry(
       call,
       "stayed empty",
-      [handle.source(C.POLLIN)],
-      until,
+      C.POLLIN,
+      untilOf(options, call),
       () => this.#tryReceive(call),
     );
   }

@@ -21,7 +21,6 @@ import {
 } from "../_ffi/socket.ts";
 import { Lifecycle } from "../_object/lifecycle.ts";
 import type { UnlinkOptions } from "../_object/options.ts";
-import { retry } from "../_wait/engine.ts";
 import { FdHandle } from "../_wait/fd_handle.ts";
 import { untilOf, type WaitOptions } from "../_wait/options.ts";
 import { bindUnix } from "./_bind.ts";
@@ -257,22 +256,13 @@ export class SocketListener implements AsyncIterable<SocketEnd>, Disposable {
    * await assertRejects(() => listener.accept({ timeout: 10 }), Deno.errors.TimedOut);
    * ```
    */
-  accept(options?: WaitOptions): Promise<SocketEnd> {
+  async accept(options?: WaitOptions): Promise<SocketEnd> {
     const call = "SocketListener.accept()";
-    let until;
-    try {
-      until = untilOf(options, call);
-      this.#handle.use(call);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const handle = this.#handle;
-    return retry(
-      handle.owner,
+    return await this.#handle.retry(
       call,
       "had no connection",
-      [handle.source(C.POLLIN)],
-      until,
+      C.POLLIN,
+      untilOf(options, call),
       () => this.#tryAccept(call),
     );
   }

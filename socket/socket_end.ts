@@ -20,7 +20,6 @@ import {
   shutdownWrite,
   socketAddr,
 } from "../_ffi/socket.ts";
-import { retry } from "../_wait/engine.ts";
 import { FdHandle, fdHandOver, setHandOver } from "../_wait/fd_handle.ts";
 import { untilOf, type WaitOptions } from "../_wait/options.ts";
 import { FdStreams } from "../_streams/duplex.ts";
@@ -273,11 +272,10 @@ export class SocketEnd implements Disposable {
     const until = untilOf(options, call);
     const handle = this.#handle;
     const action = `cannot send fds on ${handle.label}`;
-    const sent = await retry(
-      handle.owner,
+    const sent = await handle.retry(
       call,
       "stayed full",
-      [handle.source(C.POLLOUT)],
+      C.POLLOUT,
       until,
       () => {
         const n = sendMessage(handle.use(call), data, list, null, call, action);
@@ -310,11 +308,10 @@ export class SocketEnd implements Disposable {
     const handle = this.#handle;
     const buffer = new Uint8Array(maxBytes);
     const action = `cannot receive fds on ${handle.label}`;
-    return await retry(
-      handle.owner,
+    return await handle.retry(
       call,
       "stayed empty",
-      [handle.source(C.POLLIN)],
+      C.POLLIN,
       until,
       () => {
         const got = receiveMessage(

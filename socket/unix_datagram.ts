@@ -376,21 +376,13 @@ export class UnixDatagram implements Disposable {
    * @throws {Deno.errors.TimedOut} If nothing arrived within `timeout`.
    * @throws {Deno.errors.BadResource} If the socket is (or gets) closed.
    */
-  receive(options?: DatagramReceiveOptions): Promise<Datagram> {
+  async receive(options?: DatagramReceiveOptions): Promise<Datagram> {
     const call = "UnixDatagram.receive()";
-    let until;
-    try {
-      until = untilOf(options, call);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const handle = this.#handle;
-    return retry(
-      handle.owner,
+    return await this.#handle.retry(
       call,
       "stayed empty",
-      [handle.source(C.POLLIN)],
-      until,
+      C.POLLIN,
+      untilOf(options, call),
       () => this.#tryTake(call),
     );
   }
