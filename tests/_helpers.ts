@@ -3,6 +3,7 @@
 // peers compiled on the fly, Deno child processes.
 
 import { assertEquals } from "@std/assert";
+import { waitingFor } from "./_harness.ts";
 
 /** The open fds of this process, with what they point to. */
 export function openFds(): Map<number, string> {
@@ -104,7 +105,10 @@ export async function within<T>(
     );
   });
   try {
-    return await Promise.race([promise, watchdog]);
+    return await waitingFor(
+      `${what} (within ${ms} ms)`,
+      Promise.race([promise, watchdog]),
+    );
   } finally {
     clearTimeout(timer);
   }
