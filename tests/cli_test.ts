@@ -4,7 +4,11 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { MECHANISMS } from "../cli/_bench/cases.ts";
 import { mkfifo } from "../fifo/mod.ts";
 import { listen } from "../socket/mod.ts";
+import { needs } from "./_harness.ts";
 import { compileC, listDir, randomName, tempDir, within } from "./_helpers.ts";
+
+const gccAndMqueue = needs("gcc", "/dev/mqueue");
+const gccAndPython = needs("gcc", "python3");
 
 const dec = new TextDecoder();
 const main = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -51,7 +55,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-Deno.test("ipc ls --json sees what a C program created; ipc rm removes it", async () => {
+gccAndMqueue.test("ipc ls --json sees what a C program created; ipc rm removes it", async () => {
   const maker = await compileC("ipc_maker", C_MAKER, ["-lrt", "-pthread"]);
   const shm = `/${randomName("pipc-cli")}`;
   const sem = `/${randomName("pipc-cli")}`;
@@ -129,7 +133,7 @@ Deno.test("ipc ls --json sees what a C program created; ipc rm removes it", asyn
   }
 });
 
-Deno.test("ipc rm --stale removes only what no process holds, with --yes", async () => {
+gccAndPython.test("ipc rm --stale removes only what no process holds, with --yes", async () => {
   const maker = await compileC("ipc_maker", C_MAKER, ["-lrt", "-pthread"]);
   using dir = tempDir();
   const names = [1, 2, 3].map(() => `/${randomName("pipc-stale")}`);

@@ -12,7 +12,10 @@ import {
   socketPair,
   UnixDatagram,
 } from "../socket/mod.ts";
+import { needs } from "./_harness.ts";
 import { assertNoFdLeak, denoArgs, tempDir, within } from "./_helpers.ts";
+
+const python3 = needs("python3");
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -143,7 +146,7 @@ env = dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="api",
 os.execve(deno, [deno, *args], env)
 `;
 
-Deno.test("listenFds(): socket activation is honoured for this pid, ignored for another", async (t) => {
+python3.test("listenFds(): socket activation is honoured for this pid, ignored for another", async (t) => {
   using dir = tempDir();
   await t.step(
     "LISTEN_PID is ours: serve framed requests on fd 3",

@@ -8,6 +8,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { MessageQueue } from "../mq/mod.ts";
+import { needs } from "./_harness.ts";
 import {
   assertNoLeaks,
   compileC,
@@ -15,6 +16,9 @@ import {
   randomName,
   within,
 } from "./_helpers.ts";
+
+const mqueue = needs("/dev/mqueue");
+const gccAndMqueue = needs("gcc", "/dev/mqueue");
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -49,7 +53,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-Deno.test("MessageQueue with a C peer: priorities in both directions", async () => {
+gccAndMqueue.test("MessageQueue with a C peer: priorities in both directions", async () => {
   const peer = await compileC("mq_peer", C_MQ, ["-lrt"]);
   await assertNoMqLeak(async () => {
     const name = mqName();
@@ -87,7 +91,7 @@ Deno.test("MessageQueue with a C peer: priorities in both directions", async () 
   });
 });
 
-Deno.test("MessageQueue: timeouts and aborts consume nothing", async () => {
+mqueue.test("MessageQueue: timeouts and aborts consume nothing", async () => {
   await assertNoMqLeak(async () => {
     using q = MessageQueue.open(mqName(), {
       create: true,
@@ -127,7 +131,7 @@ Deno.test("MessageQueue: timeouts and aborts consume nothing", async () => {
   });
 });
 
-Deno.test("MessageQueue: sizes, limits and validation", async (t) => {
+mqueue.test("MessageQueue: sizes, limits and validation", async (t) => {
   await assertNoMqLeak(async () => {
     await t.step(
       "a message larger than messageSize names both sizes",
@@ -232,7 +236,7 @@ Deno.test("MessageQueue: sizes, limits and validation", async (t) => {
   });
 });
 
-Deno.test("MessageQueue: streams and close", async () => {
+mqueue.test("MessageQueue: streams and close", async () => {
   await assertNoMqLeak(async () => {
     const name = mqName();
     const q = MessageQueue.open(name, {

@@ -15,6 +15,7 @@ import {
   Semaphore,
 } from "../sem/mod.ts";
 import { SharedMemory } from "../shm/mod.ts";
+import { needs } from "./_harness.ts";
 import {
   assertNoFdLeak,
   assertNoLeaks,
@@ -24,6 +25,8 @@ import {
   tempDir,
   within,
 } from "./_helpers.ts";
+
+const gcc = needs("gcc");
 
 const dec = new TextDecoder();
 const fixture = new URL("./fixtures/sem_child.ts", import.meta.url);
@@ -52,7 +55,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-Deno.test("Semaphore with a C peer: C posts and we wait; we post and C waits", async () => {
+gcc.test("Semaphore with a C peer: C posts and we wait; we post and C waits", async () => {
   const peer = await compileC("sem_peer", C_SEM, ["-pthread"]);
   await assertNoSemLeak(async () => {
     const name = semName();
@@ -76,7 +79,7 @@ Deno.test("Semaphore with a C peer: C posts and we wait; we post and C waits", a
   });
 });
 
-Deno.test("Semaphore: a timed-out or aborted wait never consumes a later post", async (t) => {
+gcc.test("Semaphore: a timed-out or aborted wait never consumes a later post", async (t) => {
   const peer = await compileC("sem_peer", C_SEM, ["-pthread"]);
   await assertNoSemLeak(async () => {
     const name = semName();

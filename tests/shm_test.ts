@@ -10,6 +10,7 @@ import {
 } from "@std/assert";
 import { pipe, spawn } from "../pipe/mod.ts";
 import { SharedMemory, ShmChannel } from "../shm/mod.ts";
+import { needs } from "./_harness.ts";
 import {
   assertNoLeaks,
   compileC,
@@ -20,6 +21,8 @@ import {
   tempDir,
   within,
 } from "./_helpers.ts";
+
+const gcc = needs("gcc");
 
 const dec = new TextDecoder();
 const fixture = new URL("./fixtures/shm_child.ts", import.meta.url);
@@ -104,7 +107,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-Deno.test("SharedMemory: a C program reads what Deno writes, and the reverse", async () => {
+gcc.test("SharedMemory: a C program reads what Deno writes, and the reverse", async () => {
   const peer = await compileC("shm_peer", C_PEER, ["-lrt"]);
   await assertNoShmLeak(async () => {
     const name = shmName();
@@ -332,7 +335,7 @@ Deno.test("ShmChannel: 64 MB from a Deno writer with random write sizes, checksu
   });
 });
 
-Deno.test("ShmChannel: a C writer speaking the documented ring protocol", async () => {
+gcc.test("ShmChannel: a C writer speaking the documented ring protocol", async () => {
   const writer = await compileC("ring_writer", C_RING_WRITER, ["-lrt"]);
   await assertNoShmLeak(async () => {
     const name = shmName();

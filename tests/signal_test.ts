@@ -9,7 +9,11 @@ import {
 } from "@std/assert";
 import { kill, nextSignal, onShutdown, signals } from "../signal/mod.ts";
 import { spawn } from "../pipe/mod.ts";
+import { needs } from "./_harness.ts";
 import { denoArgs, tempDir, within } from "./_helpers.ts";
+
+const setsid = needs("setsid");
+const setpriv = needs("setpriv");
 
 const fixture = new URL("./fixtures/signal_child.ts", import.meta.url);
 
@@ -94,6 +98,7 @@ Deno.test("onShutdown(): the timeout bounds a stuck cleanup", async () => {
 });
 
 Deno.test("kill(): missing process, process groups, bad input", async (t) => {
+  const sid = setsid.in(t);
   await t.step("a missing pid is NotFound naming it", async () => {
     const p = spawn("true");
     await p.status;
@@ -103,7 +108,7 @@ Deno.test("kill(): missing process, process groups, bad input", async (t) => {
       new RegExp(`Cannot send SIGTERM to process ${p.pid}: ESRCH`),
     );
   });
-  await t.step("a negative pid signals the whole process group", async () => {
+  await sid.step("a negative pid signals the whole process group", async () => {
     // setsid makes the shell the leader of a new group; the background sleep
     // is in it too, and is not the shell's foreground job.
     const group = spawn("setsid", {
@@ -160,7 +165,7 @@ Deno.test("kill(): missing process, process groups, bad input", async (t) => {
   });
 });
 
-Deno.test("kill(): an unprivileged process gets PermissionDenied", {
+setpriv.test("kill(): an unprivileged process gets PermissionDenied", {
   ignore: Deno.uid() !== 0,
 }, async () => {
   // The target is a root-owned sleep started here; the signal is SIGTERM,

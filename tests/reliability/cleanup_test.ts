@@ -4,7 +4,10 @@
 // `ipc rm --stale` finds and removes every one of them.
 
 import { assertEquals, assertMatch } from "@std/assert";
+import { needs } from "../_harness.ts";
 import { denoArgs, listDir, randomName, tempDir, within } from "../_helpers.ts";
+
+const mqueue = needs("/dev/mqueue");
 
 const fixture = new URL("../fixtures/owner_child.ts", import.meta.url);
 const cli = new URL("../../cli/main.ts", import.meta.url).pathname;
@@ -41,14 +44,14 @@ async function run(mode: string, signal?: Deno.Signal) {
   return { status, created, left: remaining(prefix, dir.path) };
 }
 
-Deno.test("unlinkOnExit: a normal exit removes every object", async () => {
+mqueue.test("unlinkOnExit: a normal exit removes every object", async () => {
   const { status, created, left } = await run("exit");
   assertEquals(status.code, 0);
   assertEquals(created.length >= 5, true, `created: ${created}`);
   assertEquals(left, []);
 });
 
-Deno.test("unlinkOnExit: SIGTERM and SIGINT remove every object, exit 128 + n", async () => {
+mqueue.test("unlinkOnExit: SIGTERM and SIGINT remove every object, exit 128 + n", async () => {
   for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     const { status, created, left } = await run("wait", signal);
     assertEquals(status.code, code, signal);
@@ -57,7 +60,7 @@ Deno.test("unlinkOnExit: SIGTERM and SIGINT remove every object, exit 128 + n", 
   }
 });
 
-Deno.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what is left", async () => {
+mqueue.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what is left", async () => {
   using dir = tempDir();
   const prefix = randomName("pipc-own");
   const child = new Deno.Command(Deno.execPath(), {

@@ -11,6 +11,7 @@ import { pipe } from "../../pipe/mod.ts";
 import { Lock, Semaphore } from "../../sem/mod.ts";
 import { SharedMemory, ShmChannel } from "../../shm/mod.ts";
 import { socketPair, UnixDatagram } from "../../socket/mod.ts";
+import { needs } from "../_harness.ts";
 import {
   assertNoLeaks,
   listDir,
@@ -20,7 +21,10 @@ import {
 } from "../_helpers.ts";
 import { CYCLES, WAITS } from "./_size.ts";
 
+const mqueue = needs("/dev/mqueue");
+
 Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async (t) => {
+  const mq = mqueue.in(t);
   const prefix = `/${randomName("pipc-load")}`;
   await t.step("SharedMemory", () =>
     assertNoLeaks(() => {
@@ -60,7 +64,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
         Semaphore.unlink(prefix);
       }
     }));
-  await t.step("MessageQueue", () =>
+  await mq.step("MessageQueue", () =>
     assertNoLeaks(async () => {
       for (let i = 0; i < CYCLES; i++) {
         const q = MessageQueue.open(prefix, {
@@ -101,7 +105,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
   });
 });
 
-Deno.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receives; file I/O keeps working`, async () => {
+mqueue.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receives; file I/O keeps working`, async () => {
   const prefix = `/${randomName("pipc-wait")}`;
   await assertNoLeaks(async () => {
     // 100 semaphores with 10 waiters each.

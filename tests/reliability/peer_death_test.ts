@@ -9,6 +9,7 @@ import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { MessageQueue } from "../../mq/mod.ts";
 import { pipe, spawn } from "../../pipe/mod.ts";
 import { connect, listen, socketPair } from "../../socket/mod.ts";
+import { needs } from "../_harness.ts";
 import {
   assertNoFdLeak,
   listDir,
@@ -16,6 +17,8 @@ import {
   tempDir,
   within,
 } from "../_helpers.ts";
+
+const socat = needs("socat");
 
 const PROMPT = 10_000;
 
@@ -161,7 +164,7 @@ Deno.test("peer death: socket pair at a child's fd 3", async (t) => {
   });
 });
 
-Deno.test("peer death: Unix stream socket (socat peer)", async () => {
+socat.test("peer death: Unix stream socket (socat peer)", async () => {
   await assertNoFdLeak(async () => {
     using dir = tempDir();
     const path = `${dir.path}/s.sock`;
