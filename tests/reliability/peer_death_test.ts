@@ -1,8 +1,9 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 // Peer death: the process on the other side is killed with SIGKILL in the
 // middle of a transfer. Readers see EOF (or a clear error), writers get
-// BrokenPipe (or ConnectionReset), promptly. ShmChannel's dead-peer
-// detection and Lock's release are in shm_test.ts and sem_test.ts.
+// BrokenPipe (or ConnectionReset), promptly. The Unix-socket case runs with
+// a Deno peer everywhere, and with socat where it is installed. ShmChannel's
+// dead-peer detection and Lock's release are in shm_test.ts and sem_test.ts.
 
 import { assert, assertEquals } from "@std/assert";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
@@ -12,6 +13,7 @@ import { connect, listen, socketPair } from "../../socket/mod.ts";
 import { needs } from "../_harness.ts";
 import {
   assertNoFdLeak,
+  denoArgs,
   listDir,
   randomName,
   tempDir,
@@ -196,6 +198,45 @@ socat.test("peer death: Unix stream socket (socat peer)", async () => {
     const failing = writeUntilError(client!.writable);
     await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
     assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
+    await sink.status;
+  });
+});
+
+Deno.test("peer death: Unix stream socket (Deno peer)", async () => {
+  const peer = new URL("../fixtures/unix_peer.ts", import.meta.url);
+  await assertNoFdLeak(async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/s.sock`;
+    using listener = listen({ path });
+    // The peer connects and sends forever; we kill it mid-stream.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: denoArgs(peer, "send", path),
+    }).spawn();
+    const conn = await within(listener.accept(), PROMPT, "the peer's connect");
+    const reader = conn.readable.getReader();
+    await reader.read();
+    reader.releaseLock();
+    child.kill("SIGKILL");
+    const { error } = await within(readToEnd(conn.readable), PROMPT, "EOF");
+    assert(error === null || error instanceof Deno.errors.ConnectionReset);
+    await child.status;
+    // And the other direction: a reader that dies.
+    const sink = new Deno.Command(Deno.execPath(), {
+      args: denoArgs(peer, "sink", `${dir.path}/t.sock`),
+      stdout: "piped",
+    }).spawn();
+    const lines = sink.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let said = "";
+    while (!said.includes("listening")) {
+      said +=
+        (await within(lines.read(), PROMPT, "the sink to listen")).value ??
+          "";
+    }
+    const client = await connect({ path: `${dir.path}/t.sock` });
+    const failing = writeUntilError(client.writable);
+    await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
+    assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
+    await lines.cancel();
     await sink.status;
   });
 });
