@@ -4,8 +4,15 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { MECHANISMS } from "../cli/_bench/cases.ts";
 import { mkfifo } from "../fifo/mod.ts";
 import { listen } from "../socket/mod.ts";
-import { needs } from "./_harness.ts";
-import { compileC, listDir, randomName, tempDir, within } from "./_helpers.ts";
+import { deadline, needs } from "./_harness.ts";
+import {
+  compileC,
+  heldBy,
+  listDir,
+  randomName,
+  tempDir,
+  within,
+} from "./_helpers.ts";
 
 const gccAndMqueue = needs("gcc", "/dev/mqueue");
 const gccAndPython = needs("gcc", "python3");
@@ -229,6 +236,8 @@ Deno.test("ipc: bad usage exits 2 with usage on stderr; --help everywhere", asyn
 });
 
 Deno.test("ipc bench --quick --json returns a row for every mechanism", async () => {
+  deadline(180_000);
+  const before = listDir("/dev/shm"); // /dev/shm is shared: others' runs too
   const r = await within(
     ipc("bench", "--quick", "--json"),
     240_000,
@@ -254,13 +263,17 @@ Deno.test("ipc bench --quick --json returns a row for every mechanism", async ()
     }
   }
   assertEquals(
-    listDir("/dev/shm").filter((n) => n.includes("ipc-bench")),
+    listDir("/dev/shm").filter((n) =>
+      n.includes("ipc-bench") && !before.includes(n) &&
+      heldBy(`/dev/shm/${n}`).length === 0 // another bench, still running
+    ),
     [],
     "bench leaves nothing behind",
   );
 });
 
 Deno.test("deno task examples: every example exits 0", async () => {
+  deadline(180_000);
   const out = await within(
     new Deno.Command(Deno.execPath(), {
       args: [

@@ -17,6 +17,7 @@ import {
   denoArgs,
   listDir,
   randomName,
+  RUN_TAG,
   sha256,
   tempDir,
   within,
@@ -173,7 +174,10 @@ Deno.test("SharedMemory: names and sizes are validated before any system call", 
     "mode",
   );
   assertThrows(() => SharedMemory.create(shmName(), null as never), TypeError);
-  assertEquals(listDir("/dev/shm").filter((n) => n.startsWith("pipc-shm")), []);
+  assertEquals(
+    listDir("/dev/shm").filter((n) => n.startsWith(`pipc-shm-${RUN_TAG}`)),
+    [],
+  );
 });
 
 Deno.test("SharedMemory: exclusive, missing, mode, and resizing an existing segment", async () => {
