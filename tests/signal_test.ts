@@ -9,13 +9,22 @@ import {
 } from "@std/assert";
 import { kill, nextSignal, onShutdown, signals } from "../signal/mod.ts";
 import { spawn } from "../pipe/mod.ts";
-import { needs } from "./_harness.ts";
+import { needs, waitUntil } from "./_harness.ts";
 import { denoArgs, tempDir, within } from "./_helpers.ts";
 
 const setsid = needs("setsid");
 const setpriv = needs("setpriv");
 
 const fixture = new URL("./fixtures/signal_child.ts", import.meta.url);
+
+/** /proc/PID/status, or "" once the process is gone. */
+function statusOf(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/status`);
+  } catch {
+    return "";
+  }
+}
 
 /** A Deno child whose stdout is read line by line. */
 function child(...args: string[]) {
@@ -168,44 +177,34 @@ Deno.test("kill(): missing process, process groups, bad input", async (t) => {
 setpriv.test("kill(): an unprivileged process gets PermissionDenied", {
   ignore: Deno.uid() !== 0,
 }, async () => {
-  // The target is a root-owned sleep started here; the signal is SIGTERM,
-  // which (unlike SIGCONT, allowed within one session) needs matching uids.
-  const target = new Deno.Command("sleep", {
-    args: ["60"],
+  // The target is a sleep running as nobody, alive until we kill it. The
+  // sender is a Deno child that keeps uid 0 (so it reads this checkout and
+  // runs this deno wherever they are) but lacks CAP_KILL (setpriv drops it
+  // from its bounding and inheritable sets): SIGTERM to another uid is EPERM.
+  const target = new Deno.Command("setpriv", {
+    args: [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "sleep",
+      "2147483647",
+    ],
     stdout: "null",
     stderr: "null",
   }).spawn();
   try {
-    // Run a Deno child as nobody (setpriv), from a path it can reach: a hard
-    // link when the binary is world-executable, else a copy.
-    using dir = tempDir();
-    Deno.chmodSync(dir.path, 0o755);
-    const deno = `${dir.path}/deno`;
-    try {
-      Deno.linkSync(Deno.execPath(), deno);
-      if ((Deno.statSync(deno).mode! & 0o005) !== 0o005) {
-        Deno.removeSync(deno);
-        throw new Error("not world-executable");
-      }
-    } catch {
-      Deno.copyFileSync(Deno.execPath(), deno);
-      Deno.chmodSync(deno, 0o755);
-    }
+    // Until setpriv has switched to nobody, uid 0 may still signal it.
+    await waitUntil(
+      () => /^Uid:\s+65534\s/m.test(statusOf(target.pid)),
+      "the target to run as nobody",
+    );
     const out = await new Deno.Command("setpriv", {
       args: [
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        deno,
-        "run",
-        "-A",
-        "--no-config",
-        "--no-lock",
-        fixture.pathname,
-        "kill",
-        String(target.pid),
+        "--bounding-set=-kill",
+        "--inh-caps=-kill",
+        Deno.execPath(),
+        ...denoArgs(fixture, "kill", String(target.pid)),
       ],
-      env: { DENO_DIR: `${dir.path}/cache`, HOME: dir.path },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -213,6 +212,7 @@ setpriv.test("kill(): an unprivileged process gets PermissionDenied", {
     assertEquals(
       text.trim(),
       `PermissionDenied: Cannot send SIGTERM to process ${target.pid}: EPERM (operation not permitted)`,
+      new TextDecoder().decode(out.stderr),
     );
   } finally {
     target.kill("SIGKILL");
