@@ -94,7 +94,7 @@ Deno.test("onShutdown(): SIGINT gives 130; a second signal during cleanup exits 
   const c = child("hang");
   assertEquals(await c.next(), "ready");
   kill(c.process.pid, "SIGTERM"); // cleanup starts and never ends…
-  await new Promise((r) => setTimeout(r, 100));
+  assertEquals(await c.next(), "cleaning up");
   kill(c.process.pid, "SIGINT"); // …so the second signal ends the process
   assertEquals((await within(c.process.status, 15_000, "exit")).code, 130);
 });
