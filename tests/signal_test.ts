@@ -135,9 +135,11 @@ Deno.test("kill(): missing process, process groups, bad input", async (t) => {
       "SIGTERM",
     );
     await reader.cancel();
-    // The background sleep got the signal too: gone, or a zombie not yet reaped.
+    // The background sleep got the signal too: gone, or a zombie not yet
+    // reaped. Unsignalled it would live 30 s, so polling up to ~20 s (not 2 s:
+    // a busy machine may take longer to let it die) still tells them apart.
     let state = "gone";
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 1000; i++) {
       try {
         state = Deno.readTextFileSync(`/proc/${background}/stat`).split(
           ") ",
