@@ -4,7 +4,7 @@
 // The watchdog. Importing this module (every test file does, through
 // _helpers.ts) gives each test of the file a deadline, 60 s unless the body
 // calls `deadline(ms)`. When it passes:
-//   1. every wait the test labelled (`within()`, `waitUntil()`,
+//   1. every wait the test labelled (`within()`, `pollFor()`, `waitUntil()`,
 //      `waitForever()`) is rejected with the watchdog's error;
 //   2. every process this test process started (its descendants, from
 //      /proc) is killed with SIGKILL, so waits on a peer end too;
@@ -258,23 +258,35 @@ export function waitingFor<T>(what: string, promise: Promise<T>): Promise<T> {
 }
 
 /**
- * Polls `predicate` every `interval` ms until it is true. No deadline of its
- * own: the test's watchdog bounds it, and names `what` if it fires.
+ * Calls `attempt` every `interval` ms until it returns something other than
+ * `undefined`, and returns that. No deadline of its own: the test's
+ * watchdog bounds it (and stops it), naming `what` if it fires.
  */
-export function waitUntil(
-  predicate: () => boolean,
+export function pollFor<T>(
   what: string,
+  attempt: () => T | undefined | Promise<T | undefined>,
   interval = 10,
-): Promise<void> {
+): Promise<T> {
   let stop = false;
   return waitingFor(
     what,
     (async () => {
-      while (!stop && !predicate()) {
+      for (;;) {
+        const value = await attempt();
+        if (value !== undefined || stop) return value as T;
         await new Promise((r) => setTimeout(r, interval));
       }
     })(),
   ).finally(() => stop = true);
+}
+
+/** Polls `predicate` until it is true (see {@linkcode pollFor}). */
+export async function waitUntil(
+  predicate: () => boolean,
+  what: string,
+  interval = 10,
+): Promise<void> {
+  await pollFor(what, () => predicate() || undefined, interval);
 }
 
 /** Test-only: a wait that never ends by itself, to prove the watchdog ends it. */

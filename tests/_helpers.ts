@@ -196,6 +196,49 @@ export async function runnableFor(ms: number): Promise<void> {
   }
 }
 
+/**
+ * For `connect(…).catch(notListening)`: `undefined` for the errors of a
+ * socket that nobody listens on yet (ENOENT, ECONNREFUSED), others rethrown.
+ */
+export function notListening(error: unknown): undefined {
+  if (
+    error instanceof Deno.errors.NotFound ||
+    error instanceof Deno.errors.ConnectionRefused
+  ) {
+    return undefined;
+  }
+  throw error;
+}
+
+/**
+ * Reads a child's text output until it contains `text`; returns all read.
+ * Fails if the output ends first, instead of spinning on EOF (a loop of
+ * reads that resolve at once starves the timers, the watchdog's too).
+ */
+export function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  text: string,
+): Promise<string> {
+  return waitingFor(
+    `the child to say ${JSON.stringify(text)}`,
+    (async () => {
+      let said = "";
+      while (!said.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) {
+          throw new Error(
+            `The child's output ended before it said ${
+              JSON.stringify(text)
+            }; it said ${JSON.stringify(said)}`,
+          );
+        }
+        said += value;
+      }
+      return said;
+    })(),
+  );
+}
+
 /** Whether a promise is still pending after the event loop had a few turns. */
 export async function isPending(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;

@@ -10,6 +10,7 @@ import {
   heldBy,
   listDir,
   randomName,
+  readUntil,
   tempDir,
   within,
 } from "./_helpers.ts";
@@ -74,8 +75,7 @@ gccAndMqueue.test("ipc ls --json sees what a C program created; ipc rm removes i
     stdout: "piped",
   }).spawn();
   const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let said = "";
-  while (!said.includes("ready")) said += (await reader.read()).value ?? "";
+  await readUntil(reader, "ready");
   try {
     const ls = await ipc("ls", "--json");
     assertEquals(ls.code, 0, ls.stderr);

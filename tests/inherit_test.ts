@@ -13,7 +13,13 @@ import {
   UnixDatagram,
 } from "../socket/mod.ts";
 import { needs } from "./_harness.ts";
-import { assertNoFdLeak, denoArgs, tempDir, within } from "./_helpers.ts";
+import {
+  assertNoFdLeak,
+  denoArgs,
+  readUntil,
+  tempDir,
+  within,
+} from "./_helpers.ts";
 
 const python3 = needs("python3");
 
@@ -165,8 +171,7 @@ python3.test("listenFds(): socket activation is honoured for this pid, ignored f
       }).spawn();
       const lines = service.stdout.pipeThrough(new TextDecoderStream())
         .getReader();
-      let said = "";
-      while (!said.includes("\n")) said += (await lines.read()).value ?? "";
+      const said = await readUntil(lines, "\n");
       assertEquals(
         said.trim(),
         "1 api unset",

@@ -8,7 +8,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { MessageQueue } from "../mq/mod.ts";
-import { needs } from "./_harness.ts";
+import { needs, waitUntil } from "./_harness.ts";
 import {
   assertNoLeaks,
   compileC,
@@ -258,7 +258,10 @@ mqueue.test("MessageQueue: streams and close", async () => {
     for (const word of ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"]) {
       await writer.write(enc.encode(word));
     }
-    while (received.length < 6) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(
+      () => received.length === 6,
+      "six messages from the stream",
+    );
     q.close(); // ends the pending read
     q.close();
     await within(reading, 5000, "stream end");

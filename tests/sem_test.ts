@@ -22,6 +22,7 @@ import {
   compileC,
   denoArgs,
   randomName,
+  readUntil,
   tempDir,
   within,
 } from "./_helpers.ts";
@@ -277,8 +278,7 @@ Deno.test("Lock: exclusive between handles and processes; the kernel releases a 
       stdout: "piped",
     }).spawn();
     const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let said = "";
-    while (!said.includes("locked")) said += (await lines.read()).value ?? "";
+    await readUntil(lines, "locked");
     using lock = Lock.open(path);
     assertEquals(lock.tryAcquire(), null, "the child holds it");
     await assertRejects(

@@ -17,6 +17,7 @@ import {
   denoArgs,
   listDir,
   randomName,
+  readUntil,
   RUN_TAG,
   sha256,
   tempDir,
@@ -413,8 +414,7 @@ Deno.test("ShmChannel: a reader killed with SIGKILL fails the writer with Broken
     });
     await channel.write(new Uint8Array(1));
     const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let said = "";
-    while (!said.includes("reading")) said += (await lines.read()).value ?? "";
+    await readUntil(lines, "reading");
     const writing = channel.write(new Uint8Array(1 << 20)); // far more than fits
     child.kill("SIGKILL");
     const e = await within(

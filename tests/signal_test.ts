@@ -10,7 +10,7 @@ import {
 import { kill, nextSignal, onShutdown, signals } from "../signal/mod.ts";
 import { spawn } from "../pipe/mod.ts";
 import { needs, waitUntil } from "./_harness.ts";
-import { denoArgs, tempDir, within } from "./_helpers.ts";
+import { denoArgs, readUntil, tempDir, within } from "./_helpers.ts";
 
 const setsid = needs("setsid");
 const setpriv = needs("setpriv");
@@ -126,8 +126,7 @@ Deno.test("kill(): missing process, process groups, bad input", async (t) => {
     });
     const reader = group.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
-    let text = "";
-    while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+    const text = await readUntil(reader, "\n");
     const background = Number(text.trim());
     kill(-group.pid, "SIGTERM");
     assertEquals(

@@ -16,12 +16,14 @@ import {
   socketPair,
   UnixDatagram,
 } from "../socket/mod.ts";
-import { needs } from "./_harness.ts";
+import { needs, pollFor, waitUntil } from "./_harness.ts";
 import {
   assertNoFdLeak,
   denoArgs,
   listDir,
+  notListening,
   randomBytes,
+  readUntil,
   sha256,
   tempDir,
   within,
@@ -44,16 +46,16 @@ function python(code: string, ...args: string[]) {
   }).spawn();
 }
 
-async function waitForPath(path: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+/** Waits (under the test's watchdog, not 5 s) for a path to exist. */
+function waitForPath(path: string): Promise<void> {
+  return waitUntil(() => {
     try {
       Deno.statSync(path);
-      return;
+      return true;
     } catch {
-      await new Promise((r) => setTimeout(r, 10));
+      return false;
     }
-  }
-  throw new Error(`${path} never appeared`);
+  }, `${path} to appear`);
 }
 
 /** Random messages of sizes 0..max, with several empty ones. */
@@ -97,8 +99,11 @@ python3.test("framed() over a Unix socket speaks the wire format with a Python p
     using dir = tempDir();
     const path = `${dir.path}/py.sock`;
     const server = python(PY_FRAMED_ECHO_SERVER, path);
-    await waitForPath(path);
-    const conn = await connect({ path });
+    // The path appears at bind(), before listen(): retry until it listens.
+    const conn = await pollFor(
+      "the Python server to listen",
+      () => connect({ path }).catch(notListening),
+    );
     const { readable, writable } = framed(conn);
     const messages = randomMessages(320, 100_000);
     const w = writable.getWriter();
@@ -322,8 +327,7 @@ Deno.test("listen() replaces a stale socket file and refuses a live one", async 
     // Wait until it listens (not just bound): read its "up" line.
     const lines = server.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
-    let said = "";
-    while (!said.includes("up")) said += (await lines.read()).value ?? "";
+    await readUntil(lines, "up");
     const e = assertThrows(() => listen({ path }), Deno.errors.AddrInUse);
     assertMatch(e.message, /a live socket is listening at/);
     assert(Deno.statSync(path).isSocket, "the live socket was not removed");

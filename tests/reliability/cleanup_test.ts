@@ -5,7 +5,14 @@
 
 import { assertEquals, assertMatch } from "@std/assert";
 import { needs } from "../_harness.ts";
-import { denoArgs, listDir, randomName, tempDir, within } from "../_helpers.ts";
+import {
+  denoArgs,
+  listDir,
+  randomName,
+  readUntil,
+  tempDir,
+  within,
+} from "../_helpers.ts";
 
 const mqueue = needs("/dev/mqueue");
 
@@ -68,8 +75,7 @@ mqueue.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what 
     stdout: "piped",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+  await readUntil(reader, "\n");
   child.kill("SIGKILL");
   await reader.cancel();
   await child.status;

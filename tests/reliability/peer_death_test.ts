@@ -10,12 +10,14 @@ import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { MessageQueue } from "../../mq/mod.ts";
 import { pipe, spawn } from "../../pipe/mod.ts";
 import { connect, listen, socketPair } from "../../socket/mod.ts";
-import { needs } from "../_harness.ts";
+import { needs, pollFor } from "../_harness.ts";
 import {
   assertNoFdLeak,
   denoArgs,
   listDir,
+  notListening,
   randomName,
+  readUntil,
   tempDir,
   within,
 } from "../_helpers.ts";
@@ -188,14 +190,11 @@ socat.test("peer death: Unix stream socket (socat peer)", async () => {
       args: ["-c", `exec socat -u UNIX-LISTEN:${dir.path}/t.sock /dev/null`],
     })
       .spawn();
-    let client: Deno.Conn | undefined;
-    for (let i = 0; i < 200 && !client; i++) {
-      client = await connect({ path: `${dir.path}/t.sock` }).catch(() =>
-        undefined
-      );
-      if (!client) await new Promise((r) => setTimeout(r, 10));
-    }
-    const failing = writeUntilError(client!.writable);
+    const client = await pollFor(
+      "socat to listen",
+      () => connect({ path: `${dir.path}/t.sock` }).catch(notListening),
+    );
+    const failing = writeUntilError(client.writable);
     await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
     assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
     await sink.status;
@@ -226,12 +225,7 @@ Deno.test("peer death: Unix stream socket (Deno peer)", async () => {
       stdout: "piped",
     }).spawn();
     const lines = sink.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let said = "";
-    while (!said.includes("listening")) {
-      said +=
-        (await within(lines.read(), PROMPT, "the sink to listen")).value ??
-          "";
-    }
+    await readUntil(lines, "listening");
     const client = await connect({ path: `${dir.path}/t.sock` });
     const failing = writeUntilError(client.writable);
     await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
