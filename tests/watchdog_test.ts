@@ -135,3 +135,24 @@ Deno.test("watchdog: a run past the whole-run bound is killed with what it start
   assert(ended(sleep), `the sleep ${sleep} was killed`);
   assertLess(elapsed, 30_000);
 });
+
+Deno.test("watchdog: every test file gets it (imports the harness)", () => {
+  // The watchdog is installed by importing tests/_harness.ts (directly or
+  // through _helpers.ts); a test file that imports neither has none.
+  const root = new URL("./", import.meta.url).pathname;
+  const missing: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory && entry.name !== "fixtures") walk(path);
+      else if (entry.name.endsWith("_test.ts")) {
+        const text = Deno.readTextFileSync(path);
+        if (!/from "(\.\.?\/)+(tests\/)?_(helpers|harness)\.ts"/.test(text)) {
+          missing.push(path.slice(root.length));
+        }
+      }
+    }
+  };
+  walk(root.replace(/\/$/, ""));
+  assertEquals(missing, [], "test files without the watchdog");
+});
