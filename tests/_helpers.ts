@@ -2,8 +2,8 @@
 // Test helpers: fd and IPC-object leak checks, random names, watchdogs, C
 // peers compiled on the fly, Deno child processes.
 
-import { assertEquals } from "@std/assert";
 import { waitingFor } from "./_harness.ts";
+import { assertEquals } from "@std/assert";
 
 /** The open fds of this process, with what they point to. */
 export function openFds(): Map<number, string> {
@@ -82,36 +82,29 @@ export function heldBy(path: string): number[] {
   return pids;
 }
 
-/** Whether a name looks like one that some run of this test suite creates. */
-const SUITE_NAME = /(^|\.)(pipc-|doc-|example-|ipc-bench-)/;
-
 /**
  * Runs `fn` under {@linkcode assertNoFdLeak} and checks that each of `dirs`
  * lists the same entries afterwards: nothing left behind, nothing removed.
- *
- * These directories are shared by the whole machine, and other runs of this
- * suite (or other programs) add and remove entries meanwhile. So the check
- * counts: every entry named by this run ({@linkcode randomName} puts
- * {@linkcode RUN_TAG} in each name), added or removed; and any other new
- * entry that no other process holds, unless it is named like another run's
- * test object. A leak under an unexpected name is still found.
+ * Only entries whose name carries this test process's mark count: /dev/shm
+ * and /dev/mqueue are shared by every process on the machine (another test
+ * run, other software). {@linkcode randomName} puts the mark in every name,
+ * and the package's own temporaries carry the pid too.
  */
 export async function assertNoLeaks(
   fn: () => Promise<void> | void,
   dirs: string[] = IPC_DIRS,
+  mark = `-${Deno.pid}-`,
 ): Promise<void> {
-  const before = dirs.map(listDir);
+  const ours = (dir: string) => listDir(dir).filter((n) => n.includes(mark));
+  const before = dirs.map(ours);
   await assertNoFdLeak(fn);
   dirs.forEach((dir, i) => {
     const was = before[i]!;
-    const now = listDir(dir);
-    const ours = (name: string) =>
-      name.includes(RUN_TAG) ||
-      (!SUITE_NAME.test(name) && heldBy(`${dir}/${name}`).length === 0);
+    const now = ours(dir);
     assertEquals(
       {
-        added: now.filter((n) => !was.includes(n)).filter(ours),
-        removed: was.filter((n) => !now.includes(n) && n.includes(RUN_TAG)),
+        added: now.filter((n) => !was.includes(n)),
+        removed: was.filter((n) => !now.includes(n)),
       },
       { added: [], removed: [] },
       `entries of ${dir}`,
@@ -120,17 +113,11 @@ export async function assertNoLeaks(
 }
 
 /**
- * A tag in every name {@linkcode randomName} makes: tells this run's objects
- * from those of other runs on the same machine.
- */
-export const RUN_TAG: string = `r${crypto.randomUUID().slice(0, 6)}`;
-
-/**
- * A random name with a prefix and this run's {@linkcode RUN_TAG}, e.g.
- * `pipc-test-r1a2b3c-3f9a0b1c` (prepend "/" for POSIX names).
+ * A random name with a prefix and this process's pid, e.g.
+ * `pipc-test-4242-3f9a…` (the pid is the mark leak checks look for).
  */
 export function randomName(prefix = "pipc-test"): string {
-  return `${prefix}-${RUN_TAG}-${crypto.randomUUID().slice(0, 8)}`;
+  return `${prefix}-${Deno.pid}-${crypto.randomUUID().slice(0, 13)}`;
 }
 
 /** A fresh temporary directory removed by the returned disposer. */

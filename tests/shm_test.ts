@@ -18,7 +18,6 @@ import {
   listDir,
   randomName,
   readUntil,
-  RUN_TAG,
   sha256,
   tempDir,
   within,
@@ -176,7 +175,7 @@ Deno.test("SharedMemory: names and sizes are validated before any system call", 
   );
   assertThrows(() => SharedMemory.create(shmName(), null as never), TypeError);
   assertEquals(
-    listDir("/dev/shm").filter((n) => n.startsWith(`pipc-shm-${RUN_TAG}`)),
+    listDir("/dev/shm").filter((n) => n.startsWith(`pipc-shm-${Deno.pid}-`)),
     [],
   );
 });
