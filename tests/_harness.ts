@@ -19,7 +19,8 @@
 // process at expiry are the ones the running test started.
 //
 // Optional peers. `socat`, `gcc`, `python3`, a mounted `/dev/mqueue`,
-// `setpriv` and `setsid` are not on every machine. A file declares what a
+// `setpriv`, `setsid`, `unshare`, `strace` and `systemd-socket-activate`
+// are not on every machine. A file declares what a
 // test needs, `const socat = needs("socat")`, and registers the test with
 // `socat.test(...)` instead of `Deno.test(...)`: the very same `Deno.test`
 // when the peer is there, otherwise the test is registered as ignored with
@@ -37,7 +38,10 @@ export type Peer =
   | "python3"
   | "/dev/mqueue"
   | "setpriv"
-  | "setsid";
+  | "setsid"
+  | "unshare"
+  | "strace"
+  | "systemd-socket-activate";
 
 /** The deadline of a test unless it calls {@linkcode deadline}, in milliseconds. */
 export const DEFAULT_TIMEOUT = 60_000;
@@ -104,6 +108,15 @@ const PEERS: Record<Peer, { hint: string; present: () => boolean }> = {
   setsid: {
     hint: "apt-get install util-linux",
     present: () => onPath("setsid"),
+  },
+  unshare: {
+    hint: "apt-get install util-linux",
+    present: () => onPath("unshare"),
+  },
+  strace: { hint: "apt-get install strace", present: () => onPath("strace") },
+  "systemd-socket-activate": {
+    hint: "apt-get install systemd",
+    present: () => onPath("systemd-socket-activate"),
   },
 };
 
