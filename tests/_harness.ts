@@ -109,9 +109,10 @@ const PEERS: Record<Peer, { hint: string; present: () => boolean }> = {
     hint: "apt-get install util-linux",
     present: () => onPath("setsid"),
   },
+  // Mount and IPC namespaces of a test's own: unshare and nsenter, as root.
   unshare: {
-    hint: "apt-get install util-linux",
-    present: () => onPath("unshare"),
+    hint: "apt-get install util-linux; run as root",
+    present: () => onPath("unshare") && onPath("nsenter") && Deno.uid() === 0,
   },
   strace: { hint: "apt-get install strace", present: () => onPath("strace") },
   "systemd-socket-activate": {

@@ -226,6 +226,74 @@ export function readUntil(
   );
 }
 
+/** Mount and IPC namespaces of a test's own (see {@linkcode privateIpc}). */
+export interface PrivateIpc extends AsyncDisposable {
+  /** Where this process sees the namespace's files: `${root}/dev/shm`. */
+  readonly root: string;
+  /**
+   * Arguments for `nsenter` that run `command` inside:
+   * `new Deno.Command("nsenter", { args: ns.enter(command, ...args) })`
+   * (nsenter execs it: the child's pid is the command's).
+   */
+  enter(command: string, ...args: string[]): string[];
+}
+
+/**
+ * New mount and IPC namespaces with an empty /dev/shm and /dev/mqueue of
+ * their own, for tests of machine-wide sweeps (`ipc rm --stale`): inside,
+ * they reach nothing of other processes or other test runs, and another
+ * run's sweep cannot reach this test's objects. Needs root, unshare and
+ * nsenter. A holder process keeps the namespaces until disposal.
+ */
+export async function privateIpc(): Promise<PrivateIpc> {
+  const holder = new Deno.Command("unshare", {
+    args: [
+      "--mount",
+      "--ipc",
+      "--propagation",
+      "private",
+      "--",
+      "sh",
+      "-ec",
+      `mount -t tmpfs -o size=64m,mode=1777 pipc-test /dev/shm
+mount -t mqueue pipc-test /dev/mqueue
+echo ready
+exec sleep 2147483647`,
+    ],
+    stdout: "piped",
+  }).spawn();
+  const lines = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const dispose = async () => {
+    try {
+      holder.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await lines.cancel();
+    await holder.status;
+  };
+  try {
+    await readUntil(lines, "ready");
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  const pid = String(holder.pid);
+  return {
+    root: `/proc/${pid}/root`,
+    enter: (command, ...args) => [
+      "--target",
+      pid,
+      "--mount",
+      "--ipc",
+      "--",
+      command,
+      ...args,
+    ],
+    [Symbol.asyncDispose]: dispose,
+  };
+}
+
 /** Whether a promise is still pending after the event loop had a few turns. */
 export async function isPending(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;

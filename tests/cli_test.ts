@@ -9,6 +9,8 @@ import {
   compileC,
   heldBy,
   listDir,
+  type PrivateIpc,
+  privateIpc,
   randomName,
   readUntil,
   tempDir,
@@ -16,7 +18,7 @@ import {
 } from "./_helpers.ts";
 
 const gccAndMqueue = needs("gcc", "/dev/mqueue");
-const gccAndPython = needs("gcc", "python3");
+const gccPythonUnshare = needs("gcc", "python3", "unshare");
 
 const dec = new TextDecoder();
 const main = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -34,6 +36,28 @@ async function ipc(...args: string[]) {
     stderr: dec.decode(out.stderr),
   };
 }
+
+/** ipc() inside the namespaces of privateIpc(). */
+ipc.in = async (ns: PrivateIpc, ...args: string[]) => {
+  const out = await new Deno.Command("nsenter", {
+    args: ns.enter(
+      Deno.execPath(),
+      "run",
+      "--allow-all",
+      "--quiet",
+      main,
+      ...args,
+    ),
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+};
 
 const C_MAKER = `
 #include <fcntl.h>
@@ -140,12 +164,16 @@ gccAndMqueue.test("ipc ls --json sees what a C program created; ipc rm removes i
   }
 });
 
-gccAndPython.test("ipc rm --stale removes only what no process holds, with --yes", async () => {
+gccPythonUnshare.test("ipc rm --stale removes only what no process holds, with --yes", async () => {
   const maker = await compileC("ipc_maker", C_MAKER, ["-lrt", "-pthread"]);
+  // The sweep (no names) reaches every unheld object it can see: run it, and
+  // the maker, in namespaces of their own, not on the machine's /dev/shm.
+  await using ns = await privateIpc();
   using dir = tempDir();
   const names = [1, 2, 3].map(() => `/${randomName("pipc-stale")}`);
   assertEquals(
-    (await new Deno.Command(maker, { args: names }).output()).code,
+    (await new Deno.Command("nsenter", { args: ns.enter(maker, ...names) })
+      .output()).code,
     0,
   );
   await mkfifo(`${dir.path}/old.fifo`);
@@ -159,7 +187,8 @@ gccAndPython.test("ipc rm --stale removes only what no process holds, with --yes
   }).output();
   using live = listen({ path: `${dir.path}/live.sock` });
   void live;
-  const refused = await ipc(
+  const refused = await ipc.in(
+    ns,
     "rm",
     "--stale",
     "--kind",
@@ -169,13 +198,15 @@ gccAndPython.test("ipc rm --stale removes only what no process holds, with --yes
   );
   assertEquals(refused.code, 1, "not a terminal and no --yes");
   assertMatch(refused.stderr, /without --yes/);
-  const rm = await ipc("rm", "--stale", "--yes", "--dir", dir.path);
+  const rm = await ipc.in(ns, "rm", "--stale", "--yes", "--dir", dir.path);
   assertEquals(rm.code, 0, rm.stderr);
   assertMatch(rm.stdout, new RegExp(`removed shm ${names[0]}`));
   assertMatch(rm.stdout, /removed unix .*dead\.sock/);
   assertMatch(rm.stdout, /removed fifo .*old\.fifo/);
   assertEquals(listDir(dir.path), ["live.sock"], "the live socket stays");
-  for (const n of names) assert(!listDir("/dev/shm").includes(n.slice(1)));
+  for (const n of names) {
+    assert(!listDir(`${ns.root}/dev/shm`).includes(n.slice(1)));
+  }
 });
 
 Deno.test("ipc ls lists Unix sockets with their state, and FIFOs under --dir", async () => {

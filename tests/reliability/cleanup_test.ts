@@ -8,6 +8,7 @@ import { needs } from "../_harness.ts";
 import {
   denoArgs,
   listDir,
+  privateIpc,
   randomName,
   readUntil,
   tempDir,
@@ -15,15 +16,16 @@ import {
 } from "../_helpers.ts";
 
 const mqueue = needs("/dev/mqueue");
+const unshare = needs("unshare");
 
 const fixture = new URL("../fixtures/owner_child.ts", import.meta.url);
 const cli = new URL("../../cli/main.ts", import.meta.url).pathname;
 
-/** What of a prefix's objects still exists. */
-function remaining(prefix: string, dir: string): string[] {
+/** What of a prefix's objects still exists (root: see privateIpc()). */
+function remaining(prefix: string, dir: string, root = ""): string[] {
   return [
-    ...listDir("/dev/shm").filter((n) => n.includes(prefix)),
-    ...listDir("/dev/mqueue").filter((n) => n.includes(prefix)),
+    ...listDir(`${root}/dev/shm`).filter((n) => n.includes(prefix)),
+    ...listDir(`${root}/dev/mqueue`).filter((n) => n.includes(prefix)),
     ...listDir(dir).filter((n) => n.includes(prefix)),
   ].sort();
 }
@@ -67,11 +69,17 @@ mqueue.test("unlinkOnExit: SIGTERM and SIGINT remove every object, exit 128 + n"
   }
 });
 
-mqueue.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what is left", async () => {
+unshare.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what is left", async () => {
+  // The sweep (no names) reaches every unheld object it can see: run it, and
+  // the owner, in namespaces of their own, not on the machine's /dev/shm.
+  await using ns = await privateIpc();
   using dir = tempDir();
   const prefix = randomName("pipc-own");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: denoArgs(fixture, "wait", prefix, dir.path),
+  const child = new Deno.Command("nsenter", {
+    args: ns.enter(
+      Deno.execPath(),
+      ...denoArgs(fixture, "wait", prefix, dir.path),
+    ),
     stdout: "piped",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -79,10 +87,11 @@ mqueue.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what 
   child.kill("SIGKILL");
   await reader.cancel();
   await child.status;
-  const left = remaining(prefix, dir.path);
+  const left = remaining(prefix, dir.path, ns.root);
   assertEquals(left.length >= 5, true, "SIGKILL leaves the objects");
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
+  const out = await new Deno.Command("nsenter", {
+    args: ns.enter(
+      Deno.execPath(),
       "run",
       "--allow-all",
       "--quiet",
@@ -92,7 +101,7 @@ mqueue.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what 
       "--yes",
       "--dir",
       dir.path,
-    ],
+    ),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -101,5 +110,5 @@ mqueue.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what 
     new TextDecoder().decode(out.stdout),
     new RegExp(`removed shm /${prefix}-shm`),
   );
-  assertEquals(remaining(prefix, dir.path), []);
+  assertEquals(remaining(prefix, dir.path, ns.root), []);
 });
