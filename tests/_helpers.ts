@@ -2,6 +2,7 @@
 // Test helpers: fd and IPC-object leak checks, random names, watchdogs, C
 // peers compiled on the fly, Deno child processes.
 
+import { waitingFor } from "./_harness.ts";
 import { assertEquals } from "@std/assert";
 import { pipe } from "../pipe/mod.ts";
 
@@ -50,6 +51,37 @@ export function listDir(path: string): string[] {
 
 /** Where POSIX shared memory, named semaphores and message queues live. */
 export const IPC_DIRS = ["/dev/shm", "/dev/mqueue"];
+
+/**
+ * The processes (other than this one) that hold `path` open or mapped, from
+ * /proc/PID/fd and /proc/PID/maps.
+ */
+export function heldBy(path: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${pid}/maps`).includes(` ${path}\n`)) {
+        pids.push(pid);
+        continue;
+      }
+      for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+        try {
+          if (Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`) === path) {
+            pids.push(pid);
+            break;
+          }
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
 
 /**
  * Runs `fn` under {@linkcode assertNoFdLeak} and checks that each of `dirs`
@@ -114,10 +146,153 @@ export async function within<T>(
     );
   });
   try {
-    return await Promise.race([promise, watchdog]);
+    return await waitingFor(
+      `${what} (within ${ms} ms)`,
+      Promise.race([promise, watchdog]),
+    );
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Nanoseconds the main thread has spent runnable but waiting for a CPU
+ * (/proc/self/task/PID/schedstat), or 0 where the kernel does not say.
+ */
+function runqueueWaitNs(): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/schedstat`);
+    return Number(stat.split(" ")[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Waits until this process has had `ms` milliseconds in which it was not
+ * kept off the CPU by other processes: wall time minus the main thread's
+ * run-queue wait. A timing check over such a window ("timers fire while X
+ * waits") measures this process, not how busy the machine is.
+ */
+export async function runnableFor(ms: number): Promise<void> {
+  const start = performance.now();
+  const waited = runqueueWaitNs();
+  while (
+    performance.now() - start - (runqueueWaitNs() - waited) / 1e6 < ms
+  ) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * For `connect(…).catch(notListening)`: `undefined` for the errors of a
+ * socket that nobody listens on yet (ENOENT, ECONNREFUSED), others rethrown.
+ */
+export function notListening(error: unknown): undefined {
+  if (
+    error instanceof Deno.errors.NotFound ||
+    error instanceof Deno.errors.ConnectionRefused
+  ) {
+    return undefined;
+  }
+  throw error;
+}
+
+/**
+ * Reads a child's text output until it contains `text`; returns all read.
+ * Fails if the output ends first, instead of spinning on EOF (a loop of
+ * reads that resolve at once starves the timers, the watchdog's too).
+ */
+export function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  text: string,
+): Promise<string> {
+  return waitingFor(
+    `the child to say ${JSON.stringify(text)}`,
+    (async () => {
+      let said = "";
+      while (!said.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) {
+          throw new Error(
+            `The child's output ended before it said ${
+              JSON.stringify(text)
+            }; it said ${JSON.stringify(said)}`,
+          );
+        }
+        said += value;
+      }
+      return said;
+    })(),
+  );
+}
+
+/** Mount and IPC namespaces of a test's own (see {@linkcode privateIpc}). */
+export interface PrivateIpc extends AsyncDisposable {
+  /** Where this process sees the namespace's files: `${root}/dev/shm`. */
+  readonly root: string;
+  /**
+   * Arguments for `nsenter` that run `command` inside:
+   * `new Deno.Command("nsenter", { args: ns.enter(command, ...args) })`
+   * (nsenter execs it: the child's pid is the command's).
+   */
+  enter(command: string, ...args: string[]): string[];
+}
+
+/**
+ * New mount and IPC namespaces with an empty /dev/shm and /dev/mqueue of
+ * their own, for tests of machine-wide sweeps (`ipc rm --stale`): inside,
+ * they reach nothing of other processes or other test runs, and another
+ * run's sweep cannot reach this test's objects. Needs root, unshare and
+ * nsenter. A holder process keeps the namespaces until disposal.
+ */
+export async function privateIpc(): Promise<PrivateIpc> {
+  const holder = new Deno.Command("unshare", {
+    args: [
+      "--mount",
+      "--ipc",
+      "--propagation",
+      "private",
+      "--",
+      "sh",
+      "-ec",
+      `mount -t tmpfs -o size=64m,mode=1777 pipc-test /dev/shm
+mount -t mqueue pipc-test /dev/mqueue
+echo ready
+exec sleep 2147483647`,
+    ],
+    stdout: "piped",
+  }).spawn();
+  const lines = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const dispose = async () => {
+    try {
+      holder.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await lines.cancel();
+    await holder.status;
+  };
+  try {
+    await readUntil(lines, "ready");
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  const pid = String(holder.pid);
+  return {
+    root: `/proc/${pid}/root`,
+    enter: (command, ...args) => [
+      "--target",
+      pid,
+      "--mount",
+      "--ipc",
+      "--",
+      command,
+      ...args,
+    ],
+    [Symbol.asyncDispose]: dispose,
+  };
 }
 
 /** Whether a promise is still pending after the event loop had a few turns. */

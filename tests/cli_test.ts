@@ -4,18 +4,35 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { MECHANISMS } from "../cli/_bench/cases.ts";
 import { mkfifo } from "../fifo/mod.ts";
 import { listen } from "../socket/mod.ts";
-import { compileC, listDir, randomName, tempDir, within } from "./_helpers.ts";
+import { deadline, needs, waitingFor } from "./_harness.ts";
+import {
+  compileC,
+  heldBy,
+  listDir,
+  randomName,
+  readUntil,
+  tempDir,
+  within,
+} from "./_helpers.ts";
+
+const gccAndMqueue = needs("gcc", "/dev/mqueue");
+const gccPython = needs("gcc", "python3");
+// Mount and IPC namespaces of its own; python3 makes the queue inside.
+const unsharePython = needs("unshare", "python3");
 
 const dec = new TextDecoder();
 const main = new URL("../cli/main.ts", import.meta.url).pathname;
 
 async function ipc(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", main, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
+  const out = await waitingFor(
+    `ipc ${args.join(" ")}`,
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "--quiet", main, ...args],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).output(),
+  );
   return {
     code: out.code,
     stdout: dec.decode(out.stdout),
@@ -51,7 +68,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-Deno.test("ipc ls --json sees what a C program created; ipc rm removes it", async () => {
+gccAndMqueue.test("ipc ls --json sees what a C program created; ipc rm removes it", async () => {
   const maker = await compileC("ipc_maker", C_MAKER, ["-lrt", "-pthread"]);
   const shm = `/${randomName("pipc-cli")}`;
   const sem = `/${randomName("pipc-cli")}`;
@@ -63,8 +80,7 @@ Deno.test("ipc ls --json sees what a C program created; ipc rm removes it", asyn
     stdout: "piped",
   }).spawn();
   const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let said = "";
-  while (!said.includes("ready")) said += (await reader.read()).value ?? "";
+  await readUntil(reader, "ready");
   try {
     const ls = await ipc("ls", "--json");
     assertEquals(ls.code, 0, ls.stderr);
@@ -135,25 +151,31 @@ Deno.test("ipc ls --json sees what a C program created; ipc rm removes it", asyn
   }
 });
 
-Deno.test("ipc rm --stale removes only what no process holds, with --yes", async () => {
+gccPython.test("ipc rm --stale removes only what no process holds, with --yes", async () => {
   const maker = await compileC("ipc_maker", C_MAKER, ["-lrt", "-pthread"]);
   using dir = tempDir();
   // shm, sem and mq, none of them held by any process.
   const names = [1, 2, 3].map(() => `/${randomName("pipc-stale")}`);
   assertEquals(
-    (await new Deno.Command(maker, { args: names }).output()).code,
+    (await waitingFor(
+      "the C maker",
+      new Deno.Command(maker, { args: names }).output(),
+    )).code,
     0,
   );
   try {
     await mkfifo(`${dir.path}/old.fifo`);
     // A socket file nobody listens on (its listener died) is stale.
-    await new Deno.Command("python3", {
-      args: [
-        "-c",
-        "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
-        `${dir.path}/dead.sock`,
-      ],
-    }).output();
+    await waitingFor(
+      "python3 to bind dead.sock",
+      new Deno.Command("python3", {
+        args: [
+          "-c",
+          "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+          `${dir.path}/dead.sock`,
+        ],
+      }).output(),
+    );
     using live = listen({ path: `${dir.path}/live.sock` });
     void live;
     const refused = await ipc(
@@ -200,19 +222,21 @@ Deno.test("ipc rm --stale removes only what no process holds, with --yes", async
   }
 });
 
-Deno.test("ipc rm --stale --kind shm,sem,mq removes every unheld object of those kinds (in a namespace of its own)", async () => {
+unsharePython.test("ipc rm --stale --kind shm,sem,mq removes every unheld object of those kinds (in a namespace of its own)", async () => {
   // In new mount and IPC namespaces, on an empty /dev/shm and /dev/mqueue:
   // nothing of the machine's own objects is in reach.
-  const out = await new Deno.Command("unshare", {
-    args: [
-      "--mount",
-      "--ipc",
-      "--propagation",
-      "private",
-      "--",
-      "sh",
-      "-ec",
-      `mount -t tmpfs -o size=4m,mode=1777 pipc-test /dev/shm
+  const out = await waitingFor(
+    "the sweep in its namespace",
+    new Deno.Command("unshare", {
+      args: [
+        "--mount",
+        "--ipc",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-ec",
+        `mount -t tmpfs -o size=4m,mode=1777 pipc-test /dev/shm
 mount -t mqueue pipc-test /dev/mqueue
 head -c 5000 /dev/zero > /dev/shm/stale
 head -c 5000 /dev/zero > /dev/shm/held
@@ -223,11 +247,12 @@ rt = ctypes.CDLL("librt.so.1", use_errno=True)
 assert rt.mq_open(b"/old", os.O_CREAT | os.O_WRONLY, 0o600, None) >= 0'
 "$DENO" run --allow-all --quiet "$CLI" rm --stale --yes --kind shm,sem,mq
 echo "after: $(ls /dev/shm /dev/mqueue | tr '\\n' ' ')"`,
-    ],
-    env: { DENO: Deno.execPath(), CLI: main },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+      ],
+      env: { DENO: Deno.execPath(), CLI: main },
+      stdout: "piped",
+      stderr: "piped",
+    }).output(),
+  );
   const stdout = dec.decode(out.stdout);
   assertEquals(out.code, 0, stdout + dec.decode(out.stderr));
   assertMatch(stdout, /removed shm \/stale/);
@@ -329,11 +354,14 @@ Deno.test("ipc --help texts: what rm removes and never removes, what bench --qui
 });
 
 Deno.test("deno doc of cli/main.ts shows only main()", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", main],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await waitingFor(
+    "deno doc",
+    new Deno.Command(Deno.execPath(), {
+      args: ["doc", "--json", main],
+      stdout: "piped",
+      stderr: "piped",
+    }).output(),
+  );
   assertEquals(out.code, 0, dec.decode(out.stderr));
   const doc = JSON.parse(dec.decode(out.stdout)) as {
     nodes: Record<string, { symbols?: { name: string }[] }>;
@@ -345,6 +373,8 @@ Deno.test("deno doc of cli/main.ts shows only main()", async () => {
 });
 
 Deno.test("ipc bench --quick --json returns a row for every mechanism", async () => {
+  deadline(180_000);
+  const before = listDir("/dev/shm"); // /dev/shm is shared: others' runs too
   const r = await within(
     ipc("bench", "--quick", "--json"),
     240_000,
@@ -370,13 +400,17 @@ Deno.test("ipc bench --quick --json returns a row for every mechanism", async ()
     }
   }
   assertEquals(
-    listDir("/dev/shm").filter((n) => n.includes("ipc-bench")),
+    listDir("/dev/shm").filter((n) =>
+      n.includes("ipc-bench") && !before.includes(n) &&
+      heldBy(`/dev/shm/${n}`).length === 0 // another bench, still running
+    ),
     [],
     "bench leaves nothing behind",
   );
 });
 
 Deno.test("deno task examples: every example exits 0", async () => {
+  deadline(180_000);
   const out = await within(
     new Deno.Command(Deno.execPath(), {
       args: [

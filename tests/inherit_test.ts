@@ -12,7 +12,16 @@ import {
   socketPair,
   UnixDatagram,
 } from "../socket/mod.ts";
-import { assertNoFdLeak, denoArgs, tempDir, within } from "./_helpers.ts";
+import { needs } from "./_harness.ts";
+import {
+  assertNoFdLeak,
+  denoArgs,
+  readUntil,
+  tempDir,
+  within,
+} from "./_helpers.ts";
+
+const python3 = needs("python3");
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -143,7 +152,7 @@ env = dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES="api",
 os.execve(deno, [deno, *args], env)
 `;
 
-Deno.test("listenFds(): socket activation is honoured for this pid, ignored for another", async (t) => {
+python3.test("listenFds(): socket activation is honoured for this pid, ignored for another", async (t) => {
   using dir = tempDir();
   await t.step(
     "LISTEN_PID is ours: serve framed requests on fd 3",
@@ -162,8 +171,7 @@ Deno.test("listenFds(): socket activation is honoured for this pid, ignored for 
       }).spawn();
       const lines = service.stdout.pipeThrough(new TextDecoderStream())
         .getReader();
-      let said = "";
-      while (!said.includes("\n")) said += (await lines.read()).value ?? "";
+      const said = await readUntil(lines, "\n");
       assertEquals(
         said.trim(),
         "1 api unset",

@@ -63,12 +63,17 @@ Deno.test("Fifo.read() delivers the byte the writer probe took first", async () 
     const path = `${dir.path}/f`;
     await mkfifo(path);
     // The writer has written before the reader opens: the open's probe reads
-    // one byte, which read() must hand back first.
+    // one byte, which read() must hand back first. (A read-write holder lets
+    // the writer's open() return at once; without it the writer would block
+    // in open() until our reader came, and whether it had written by the
+    // time of the probe would be a matter of timing.)
+    const holder = await openFifo(path, { read: true, write: true });
     const writer = new Deno.Command("sh", {
       args: ["-c", `printf hello > ${path}`],
     }).spawn();
-    const fifo = await openFifo(path, { read: true });
     await writer.status;
+    const fifo = await openFifo(path, { read: true });
+    holder.close();
     const buffer = new Uint8Array(16);
     let text = "";
     for (;;) {

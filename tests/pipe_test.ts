@@ -9,6 +9,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { pipe, pipeline, PipeReader, PipeWriter, spawn } from "../pipe/mod.ts";
+import { needs } from "./_harness.ts";
 import {
   assertNoFdLeak,
   compileC,
@@ -19,6 +20,8 @@ import {
   tempDir,
   within,
 } from "./_helpers.ts";
+
+const gcc = needs("gcc");
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -372,7 +375,7 @@ int main(void) {
 }
 `;
 
-Deno.test("spawn() gives the child only fds 0-2 and the mapped ones", async () => {
+gcc.test("spawn() gives the child only fds 0-2 and the mapped ones", async () => {
   const listFds = await compileC("list_fds", LIST_FDS_C);
   await assertNoFdLeak(async () => {
     const { reader, writer } = pipe();

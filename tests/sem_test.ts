@@ -9,12 +9,14 @@ import {
 } from "@std/assert";
 import { Lock, SEM_VALUE_MAX, Semaphore, unlinkSemaphore } from "../sem/mod.ts";
 import { SharedMemory } from "../shm/mod.ts";
+import { needs, waitUntil } from "./_harness.ts";
 import {
   assertNoFdLeak,
   assertNoLeaks,
   compileC,
   denoArgs,
   randomName,
+  readUntil,
   tempDir,
   within,
 } from "./_helpers.ts";
@@ -24,6 +26,8 @@ import {
   SYS,
   threadsInSyscall,
 } from "./_named_helpers.ts";
+
+const gcc = needs("gcc");
 
 const dec = new TextDecoder();
 const fixture = new URL("./fixtures/sem_child.ts", import.meta.url);
@@ -52,7 +56,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-Deno.test("Semaphore with a C peer: C posts and we wait; we post and C waits", async () => {
+gcc.test("Semaphore with a C peer: C posts and we wait; we post and C waits", async () => {
   const peer = await compileC("sem_peer", C_SEM, ["-pthread"]);
   await assertNoSemLeak(async () => {
     const name = semName();
@@ -91,7 +95,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-Deno.test("Semaphore.create with a C peer: sem_post wakes a Deno waiter asleep in the kernel, and post() wakes a C sem_wait", async () => {
+gcc.test("Semaphore.create with a C peer: sem_post wakes a Deno waiter asleep in the kernel, and post() wakes a C sem_wait", async () => {
   const peer = await compileC("sem_block_peer", C_SEM_BLOCKING, ["-pthread"]);
   await assertNoSemLeak(async () => {
     const name = semName();
@@ -121,19 +125,11 @@ Deno.test("Semaphore.create with a C peer: sem_post wakes a Deno waiter asleep i
     }).spawn();
     const lines = c.stdout.pipeThrough(new TextDecoderStream()).getReader();
     try {
-      let said = "";
-      while (!said.includes("waiting")) {
-        said += (await within(lines.read(), 10_000, "the C waiter")).value ??
-          "";
-      }
-      await within(
-        (async () => {
-          while (threadsInSyscall(SYS.futex, c.pid) !== 1) {
-            await new Promise((r) => setTimeout(r, 5));
-          }
-        })(),
-        10_000,
+      let said = await readUntil(lines, "waiting");
+      await waitUntil(
+        () => threadsInSyscall(SYS.futex, c.pid) === 1,
         "the C waiter asleep in sem_wait",
+        5,
       );
       sem.post();
       for (;;) {
@@ -160,7 +156,7 @@ Deno.test("Semaphore.create with a C peer: sem_post wakes a Deno waiter asleep i
   });
 });
 
-Deno.test("Semaphore: a timed-out or aborted wait never consumes a later post", async (t) => {
+gcc.test("Semaphore: a timed-out or aborted wait never consumes a later post", async (t) => {
   const peer = await compileC("sem_peer", C_SEM, ["-pthread"]);
   await assertNoSemLeak(async () => {
     const name = semName();
@@ -381,8 +377,7 @@ Deno.test("Lock: exclusive between handles and processes; the kernel releases a 
       stdout: "piped",
     }).spawn();
     const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let said = "";
-    while (!said.includes("locked")) said += (await lines.read()).value ?? "";
+    await readUntil(lines, "locked");
     using lock = Lock.open(path);
     assertEquals(lock.tryAcquire(), null, "the child holds it");
     await assertRejects(

@@ -15,16 +15,20 @@ import {
   ShmChannelWriter,
   unlinkSharedMemory,
 } from "../shm/mod.ts";
+import { needs } from "./_harness.ts";
 import {
   assertNoLeaks,
   compileC,
   denoArgs,
   listDir,
   randomName,
+  readUntil,
   sha256,
   tempDir,
   within,
 } from "./_helpers.ts";
+
+const gcc = needs("gcc");
 
 const dec = new TextDecoder();
 const fixture = new URL("./fixtures/shm_child.ts", import.meta.url);
@@ -109,7 +113,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-Deno.test("SharedMemory: a C program reads what Deno writes, and the reverse", async () => {
+gcc.test("SharedMemory: a C program reads what Deno writes, and the reverse", async () => {
   const peer = await compileC("shm_peer", C_PEER, ["-lrt"]);
   await assertNoShmLeak(async () => {
     const name = shmName();
@@ -365,7 +369,7 @@ Deno.test("ShmChannel: 64 MB from a Deno writer with random write sizes, checksu
   });
 });
 
-Deno.test("ShmChannel: a C writer speaking the documented ring protocol", async () => {
+gcc.test("ShmChannel: a C writer speaking the documented ring protocol", async () => {
   const writer = await compileC("ring_writer", C_RING_WRITER, ["-lrt"]);
   await assertNoShmLeak(async () => {
     const name = shmName();
@@ -441,8 +445,7 @@ Deno.test("ShmChannel: a reader killed with SIGKILL fails the writer with Broken
     });
     await channel.write(new Uint8Array(1));
     const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let said = "";
-    while (!said.includes("reading")) said += (await lines.read()).value ?? "";
+    await readUntil(lines, "reading");
     const writing = channel.write(new Uint8Array(1 << 20)); // far more than fits
     child.kill("SIGKILL");
     const e = await within(

@@ -4,7 +4,18 @@
 // `ipc rm --stale` finds and removes every one of them.
 
 import { assertEquals, assertMatch } from "@std/assert";
-import { denoArgs, listDir, randomName, tempDir, within } from "../_helpers.ts";
+import { needs, waitingFor } from "../_harness.ts";
+import {
+  denoArgs,
+  listDir,
+  randomName,
+  readUntil,
+  tempDir,
+  within,
+} from "../_helpers.ts";
+
+// The owner makes a message queue too, and remaining() lists /dev/mqueue.
+const mqueue = needs("/dev/mqueue");
 
 const fixture = new URL("../fixtures/owner_child.ts", import.meta.url);
 const cli = new URL("../../cli/main.ts", import.meta.url).pathname;
@@ -27,12 +38,7 @@ async function run(mode: string, signal?: Deno.Signal) {
     stdin: "piped",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
+  await readUntil(reader, "\n");
   const created = remaining(prefix, dir.path);
   if (signal) child.kill(signal);
   else await child.stdin.close();
@@ -41,14 +47,14 @@ async function run(mode: string, signal?: Deno.Signal) {
   return { status, created, left: remaining(prefix, dir.path) };
 }
 
-Deno.test("unlinkOnExit: a normal exit removes every object", async () => {
+mqueue.test("unlinkOnExit: a normal exit removes every object", async () => {
   const { status, created, left } = await run("exit");
   assertEquals(status.code, 0);
   assertEquals(created.length >= 5, true, `created: ${created}`);
   assertEquals(left, []);
 });
 
-Deno.test("unlinkOnExit: SIGTERM and SIGINT remove every object, exit 128 + n", async () => {
+mqueue.test("unlinkOnExit: SIGTERM and SIGINT remove every object, exit 128 + n", async () => {
   for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     const { status, created, left } = await run("wait", signal);
     assertEquals(status.code, code, signal);
@@ -57,7 +63,7 @@ Deno.test("unlinkOnExit: SIGTERM and SIGINT remove every object, exit 128 + n", 
   }
 });
 
-Deno.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what is left", async () => {
+mqueue.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what is left", async () => {
   using dir = tempDir();
   const prefix = randomName("pipc-own");
   const child = new Deno.Command(Deno.execPath(), {
@@ -65,22 +71,24 @@ Deno.test("unlinkOnExit: after SIGKILL, ipc rm --stale finds and removes what is
     stdout: "piped",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+  const text = await readUntil(reader, "\n");
   child.kill("SIGKILL");
   await reader.cancel();
-  await child.status;
+  await within(child.status, 15_000, "owner exit");
   const names: Record<string, string> = JSON.parse(text);
   try {
     const left = remaining(prefix, dir.path);
     assertEquals(left.length >= 5, true, "SIGKILL leaves the objects");
     const ipc = (...args: string[]) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", "--quiet", cli, "rm", ...args],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      waitingFor(
+        `ipc rm ${args.join(" ")}`,
+        new Deno.Command(Deno.execPath(), {
+          args: ["run", "--allow-all", "--quiet", cli, "rm", ...args],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).output(),
+      );
     // Finds: a scan of every kind lists each object as stale. POSIX objects
     // are scanned only when their kinds are named (rm --stale --kind), and
     // the scan covers all of /dev/shm and /dev/mqueue, so it runs without

@@ -18,6 +18,7 @@ import {
   unlinkSharedMemory,
 } from "../../shm/mod.ts";
 import { socketPair, UnixDatagram } from "../../socket/mod.ts";
+import { needs } from "../_harness.ts";
 import {
   assertNoLeaks,
   listDir,
@@ -32,7 +33,10 @@ import {
 } from "../_named_helpers.ts";
 import { CYCLES, WAITS } from "./_size.ts";
 
+const mqueue = needs("/dev/mqueue");
+
 Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async (t) => {
+  const mq = mqueue.in(t);
   const prefix = `/${randomName("pipc-load")}`;
   await t.step("SharedMemory", () =>
     assertNoLeaks(() => {
@@ -68,7 +72,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
         unlinkSemaphore(prefix);
       }
     }));
-  await t.step("MessageQueue", () =>
+  await mq.step("MessageQueue", () =>
     assertNoLeaks(async () => {
       for (let i = 0; i < CYCLES; i++) {
         const q = MessageQueue.create(prefix, {
@@ -107,7 +111,7 @@ Deno.test(`load: ${CYCLES} create/open/close/unlink cycles of each kind`, async 
   });
 });
 
-Deno.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receives; file I/O keeps working`, async () => {
+mqueue.test(`load: ${WAITS} concurrent semaphore waits, then ${WAITS} queue receives; file I/O keeps working`, async () => {
   const prefix = `/${randomName("pipc-wait")}`;
   await assertNoLeaks(async () => {
     const base = await settledThreadsInSyscall(SYS.futex_waitv);

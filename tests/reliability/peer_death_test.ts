@@ -1,26 +1,28 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 // Peer death: the process on the other side is killed with SIGKILL in the
 // middle of a transfer. Readers see EOF (or a clear error), writers get
-// BrokenPipe (or ConnectionReset), promptly. ShmChannel's dead-peer
-// detection and Lock's release are in shm_test.ts and sem_test.ts.
+// BrokenPipe (or ConnectionReset), promptly. The Unix-socket case runs with
+// a Deno peer everywhere, and with socat where it is installed. ShmChannel's
+// dead-peer detection and Lock's release are in shm_test.ts and sem_test.ts.
 
 import { assert, assertEquals } from "@std/assert";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { MessageQueue } from "../../mq/mod.ts";
 import { pipe, spawn } from "../../pipe/mod.ts";
-import {
-  connect,
-  listen,
-  type SocketEnd,
-  socketPair,
-} from "../../socket/mod.ts";
+import { connect, listen, socketPair } from "../../socket/mod.ts";
+import { needs, pollFor } from "../_harness.ts";
 import {
   assertNoFdLeak,
+  denoArgs,
   listDir,
+  notListening,
   randomName,
+  readUntil,
   tempDir,
   within,
 } from "../_helpers.ts";
+
+const socat = needs("socat");
 
 const PROMPT = 10_000;
 
@@ -166,7 +168,7 @@ Deno.test("peer death: socket pair at a child's fd 3", async (t) => {
   });
 });
 
-Deno.test("peer death: Unix stream socket (socat peer)", async () => {
+socat.test("peer death: Unix stream socket (socat peer)", async () => {
   await assertNoFdLeak(async () => {
     using dir = tempDir();
     const path = `${dir.path}/s.sock`;
@@ -177,7 +179,7 @@ Deno.test("peer death: Unix stream socket (socat peer)", async () => {
     }).spawn();
     // A SocketEnd keeps its fd until both directions are done (reading to
     // EOF leaves the write side usable, unlike Deno.Conn): close it.
-    using conn = await listener.accept();
+    using conn = await within(listener.accept(), PROMPT, "socat's connect");
     const reader = conn.readable.getReader();
     await reader.read();
     reader.releaseLock();
@@ -190,17 +192,50 @@ Deno.test("peer death: Unix stream socket (socat peer)", async () => {
       args: ["-c", `exec socat -u UNIX-LISTEN:${dir.path}/t.sock /dev/null`],
     })
       .spawn();
-    let client: SocketEnd | undefined;
-    for (let i = 0; i < 200 && !client; i++) {
-      client = await connect({ path: `${dir.path}/t.sock` }).catch(() =>
-        undefined
-      );
-      if (!client) await new Promise((r) => setTimeout(r, 10));
-    }
-    const failing = writeUntilError(client!.writable);
+    const client = await pollFor(
+      "socat to listen",
+      () => connect({ path: `${dir.path}/t.sock` }).catch(notListening),
+    );
+    const failing = writeUntilError(client.writable);
     await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
     assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
-    client!.close();
+    client.close();
+    await sink.status;
+  });
+});
+
+Deno.test("peer death: Unix stream socket (Deno peer)", async () => {
+  const peer = new URL("../fixtures/unix_peer.ts", import.meta.url);
+  await assertNoFdLeak(async () => {
+    using dir = tempDir();
+    const path = `${dir.path}/s.sock`;
+    using listener = listen({ path });
+    // The peer connects and sends forever; we kill it mid-stream.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: denoArgs(peer, "send", path),
+    }).spawn();
+    // A SocketEnd keeps its fd until both directions are done: close it.
+    using conn = await within(listener.accept(), PROMPT, "the peer's connect");
+    const reader = conn.readable.getReader();
+    await reader.read();
+    reader.releaseLock();
+    child.kill("SIGKILL");
+    const { error } = await within(readToEnd(conn.readable), PROMPT, "EOF");
+    assert(error === null || error instanceof Deno.errors.ConnectionReset);
+    await child.status;
+    // And the other direction: a reader that dies.
+    const sink = new Deno.Command(Deno.execPath(), {
+      args: denoArgs(peer, "sink", `${dir.path}/t.sock`),
+      stdout: "piped",
+    }).spawn();
+    const lines = sink.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    await readUntil(lines, "listening");
+    const client = await connect({ path: `${dir.path}/t.sock` });
+    const failing = writeUntilError(client.writable);
+    await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
+    assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
+    client.close();
+    await lines.cancel();
     await sink.status;
   });
 });
