@@ -19,8 +19,8 @@
 // process at expiry are the ones the running test started.
 //
 // Optional peers. `socat`, `gcc`, `python3`, a mounted `/dev/mqueue`,
-// `setpriv`, `setsid`, `unshare`, `strace` and `systemd-socket-activate`
-// are not on every machine. A file declares what a
+// `setpriv`, `setsid`, `unshare`, `strace`, `systemd-socket-activate` and
+// root rights are not on every machine. A file declares what a
 // test needs, `const socat = needs("socat")`, and registers the test with
 // `socat.test(...)` instead of `Deno.test(...)`: the very same `Deno.test`
 // when the peer is there, otherwise the test is registered as ignored with
@@ -29,6 +29,9 @@
 //   peer death: … (socat peer) [ignored: needs socat (apt-get install socat)] ... ignored
 //
 // Steps: `const py = python3.in(t)`, then `py.step(...)` for `t.step(...)`.
+// `Deno.test({ name, fn, … })` works the same: `socat.test({ … })`. Gates
+// combine: `needs("strace").and(kernelHas("futex_waitv", …))`; a kernel
+// facility is not a peer, and its reason reads "the kernel lacks …".
 // CI (.ci/run) installs every peer and fails if a test was ignored this way.
 
 /** A program or facility some tests need and a bare machine may lack. */
@@ -41,7 +44,8 @@ export type Peer =
   | "setsid"
   | "unshare"
   | "strace"
-  | "systemd-socket-activate";
+  | "systemd-socket-activate"
+  | "root";
 
 /** The deadline of a test unless it calls {@linkcode deadline}, in milliseconds. */
 export const DEFAULT_TIMEOUT = 60_000;
@@ -50,7 +54,8 @@ const ABANDON_AFTER = 2_000;
 
 // ---------------------------------------------------------------- peers
 
-function onPath(command: string): boolean {
+/** Whether `command` is an executable file in a directory of PATH. */
+export function onPath(command: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
     if (!dir) continue;
     try {
@@ -119,6 +124,9 @@ const PEERS: Record<Peer, { hint: string; present: () => boolean }> = {
     hint: "apt-get install systemd",
     present: () => onPath("systemd-socket-activate"),
   },
+  // Tests that change uids or capabilities, mount, or read other users'
+  // /proc entries.
+  root: { hint: "run the tests as root", present: () => Deno.uid() === 0 },
 };
 
 const presence = new Map<Peer, boolean>();
@@ -141,10 +149,11 @@ export function needsText(missing: readonly Peer[]): string {
 type TestFn = (t: Deno.TestContext) => void | Promise<void>;
 type TestOptions = Omit<Deno.TestDefinition, "name" | "fn">;
 
-/** `Deno.test(name, fn)` and `Deno.test(name, options, fn)`. */
+/** `Deno.test(name, fn)`, `Deno.test(name, options, fn)` and `Deno.test(definition)`. */
 export interface GatedTest {
   (name: string, fn: TestFn): void;
   (name: string, options: TestOptions, fn: TestFn): void;
+  (definition: Deno.TestDefinition): void;
 }
 
 /** `t.step(name, fn)`. */
@@ -156,10 +165,44 @@ export interface GatedStep {
 export interface Gate {
   /** The peers this machine lacks (empty when all are there). */
   readonly missing: readonly Peer[];
+  /** Why the gated tests are ignored here (empty when they run). */
+  readonly reasons: readonly string[];
   /** `Deno.test` itself when every peer is there; else registers the test ignored, saying why. */
   readonly test: GatedTest;
   /** `{ step }` for a test's steps: `t.step` itself, or one registering ignored steps. */
   in(t: Deno.TestContext): { step: GatedStep };
+  /** A gate for what both this one and `other` need. */
+  and(other: Gate): Gate;
+}
+
+function gate(missing: readonly Peer[], reasons: readonly string[]): Gate {
+  const why = ` [ignored: ${reasons.join("; ")}]`;
+  const ignored: GatedTest = (
+    nameOrDefinition: string | Deno.TestDefinition,
+    optionsOrFn?: TestOptions | TestFn,
+    maybeFn?: TestFn,
+  ) => {
+    if (typeof nameOrDefinition !== "string") {
+      const definition = nameOrDefinition;
+      Deno.test({ ...definition, name: definition.name + why, ignore: true });
+      return;
+    }
+    const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
+    const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn!;
+    Deno.test({ ...options, name: nameOrDefinition + why, ignore: true, fn });
+  };
+  return {
+    missing,
+    reasons,
+    test: reasons.length ? ignored : Deno.test,
+    in: (t) => ({
+      step: reasons.length
+        ? (name, fn) => t.step({ name: name + why, ignore: true, fn })
+        : t.step.bind(t),
+    }),
+    and: (other) =>
+      gate([...missing, ...other.missing], [...reasons, ...other.reasons]),
+  };
 }
 
 /**
@@ -168,25 +211,20 @@ export interface Gate {
  */
 export function needs(...peers: Peer[]): Gate {
   const missing = missingPeers(peers);
-  const why = ` [ignored: ${needsText(missing)}]`;
-  const ignored: GatedTest = (
-    name: string,
-    optionsOrFn: TestOptions | TestFn,
-    maybeFn?: TestFn,
-  ) => {
-    const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
-    const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn!;
-    Deno.test({ ...options, name: name + why, ignore: true, fn });
-  };
-  return {
-    missing,
-    test: missing.length ? ignored : Deno.test,
-    in: (t) => ({
-      step: missing.length
-        ? (name, fn) => t.step({ name: name + why, ignore: true, fn })
-        : t.step.bind(t),
-    }),
-  };
+  return gate(missing, missing.length ? [needsText(missing)] : []);
+}
+
+/**
+ * Registration for tests of a kernel facility that some kernels lack (not
+ * a peer CI can install): ignored where `present` is false, the test's name
+ * saying `[ignored: the kernel lacks FEATURE (HINT)]`.
+ */
+export function kernelHas(
+  feature: string,
+  present: boolean,
+  hint: string,
+): Gate {
+  return gate([], present ? [] : [`the kernel lacks ${feature} (${hint})`]);
 }
 
 // ------------------------------------------------------------- watchdog
