@@ -224,7 +224,16 @@ export function kernelHas(
   present: boolean,
   hint: string,
 ): Gate {
-  return gate([], present ? [] : [`the kernel lacks ${feature} (${hint})`]);
+  return onlyWhere(present, `the kernel lacks ${feature} (${hint})`);
+}
+
+/**
+ * Registration for tests that cannot run on this machine for a reason that
+ * is neither a peer nor a kernel facility (an architecture, say): ignored
+ * where `holds` is false, the test's name saying `[ignored: WHY]`.
+ */
+export function onlyWhere(holds: boolean, why: string): Gate {
+  return gate([], holds ? [] : [why]);
 }
 
 // ------------------------------------------------------------- watchdog
