@@ -1,8 +1,11 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 // Test helpers: fd and IPC-object leak checks, random names, watchdogs, C
-// peers compiled on the fly, Deno child processes.
+// peers compiled on the fly, and child processes (Deno fixtures, Python,
+// C): run to their end or read line by line, every wait under a watchdog
+// that kills them. The one copy of each: _proc_helpers.ts,
+// _socket_helpers.ts and _named_helpers.ts add only what is theirs.
 
-import { waitingFor } from "./_harness.ts";
+import { waitingFor, waitUntil } from "./_harness.ts";
 import { assertEquals } from "@std/assert";
 import { pipe } from "../pipe/mod.ts";
 
@@ -21,6 +24,23 @@ export function openFds(): Map<number, string> {
 }
 
 /**
+ * The fds opened since `before` (a {@linkcode openFds} snapshot) that are
+ * still open after up to ~1 s of event-loop turns (closes may be deferred).
+ */
+export async function leakedFds(
+  before: Map<number, string>,
+): Promise<string[]> {
+  let leaked: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    leaked = [...openFds()].filter(([fd, target]) => before.get(fd) !== target)
+      .map(([fd, target]) => `${fd} -> ${target}`);
+    if (leaked.length === 0) return [];
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return leaked;
+}
+
+/**
  * Runs `fn` and checks that every fd it opened was closed again. Waits a few
  * turns of the event loop for deferred closes first.
  */
@@ -29,15 +49,7 @@ export async function assertNoFdLeak(
 ): Promise<void> {
   const before = openFds();
   await fn();
-  let leaked: string[] = [];
-  for (let i = 0; i < 50; i++) {
-    const after = openFds();
-    leaked = [...after].filter(([fd, target]) => before.get(fd) !== target)
-      .map(([fd, target]) => `${fd} -> ${target}`);
-    if (leaked.length === 0) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assertEquals(leaked, [], "fds opened and not closed");
+  assertEquals(await leakedFds(before), [], "fds opened and not closed");
 }
 
 /** Entries of a directory (e.g. /dev/shm), or [] when it does not exist. */
@@ -132,18 +144,27 @@ export function tempDir(): { path: string } & Disposable {
   };
 }
 
-/** Rejects when `promise` does not settle within `ms` (a watchdog, not a timing assertion). */
+/**
+ * Rejects when `promise` does not settle within `ms`, after calling
+ * `onTimeout` (e.g. to kill what the test started). A watchdog, not a
+ * timing assertion; the test's own watchdog names it too while it waits.
+ */
 export async function within<T>(
   promise: Promise<T>,
   ms: number,
   what: string,
+  onTimeout?: () => void,
 ): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const watchdog = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Watchdog: ${what} did not finish in ${ms} ms`)),
-      ms,
-    );
+    timer = setTimeout(() => {
+      try {
+        onTimeout?.();
+      } catch {
+        // best effort: the test fails with the watchdog's message anyway
+      }
+      reject(new Error(`Watchdog: ${what} did not finish in ${ms} ms`));
+    }, ms);
   });
   try {
     return await waitingFor(
@@ -227,74 +248,6 @@ export function readUntil(
   );
 }
 
-/** Mount and IPC namespaces of a test's own (see {@linkcode privateIpc}). */
-export interface PrivateIpc extends AsyncDisposable {
-  /** Where this process sees the namespace's files: `${root}/dev/shm`. */
-  readonly root: string;
-  /**
-   * Arguments for `nsenter` that run `command` inside:
-   * `new Deno.Command("nsenter", { args: ns.enter(command, ...args) })`
-   * (nsenter execs it: the child's pid is the command's).
-   */
-  enter(command: string, ...args: string[]): string[];
-}
-
-/**
- * New mount and IPC namespaces with an empty /dev/shm and /dev/mqueue of
- * their own, for tests of machine-wide sweeps (`ipc rm --stale`): inside,
- * they reach nothing of other processes or other test runs, and another
- * run's sweep cannot reach this test's objects. Needs root, unshare and
- * nsenter. A holder process keeps the namespaces until disposal.
- */
-export async function privateIpc(): Promise<PrivateIpc> {
-  const holder = new Deno.Command("unshare", {
-    args: [
-      "--mount",
-      "--ipc",
-      "--propagation",
-      "private",
-      "--",
-      "sh",
-      "-ec",
-      `mount -t tmpfs -o size=64m,mode=1777 pipc-test /dev/shm
-mount -t mqueue pipc-test /dev/mqueue
-echo ready
-exec sleep 2147483647`,
-    ],
-    stdout: "piped",
-  }).spawn();
-  const lines = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const dispose = async () => {
-    try {
-      holder.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    await lines.cancel();
-    await holder.status;
-  };
-  try {
-    await readUntil(lines, "ready");
-  } catch (error) {
-    await dispose();
-    throw error;
-  }
-  const pid = String(holder.pid);
-  return {
-    root: `/proc/${pid}/root`,
-    enter: (command, ...args) => [
-      "--target",
-      pid,
-      "--mount",
-      "--ipc",
-      "--",
-      command,
-      ...args,
-    ],
-    [Symbol.asyncDispose]: dispose,
-  };
-}
-
 /** Whether a promise is still pending after the event loop had a few turns. */
 export async function isPending(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;
@@ -359,10 +312,281 @@ export async function compileC(
   return exe;
 }
 
-/** Runs a Deno script (a file URL or path) as a child process with -A. */
+// ------------------------------------------------------- child processes
+
+/** `deno run` arguments for a Deno script (a file URL or path), with -A. */
 export function denoArgs(script: string | URL, ...args: string[]): string[] {
   const path = script instanceof URL ? script.pathname : script;
   return ["run", "--allow-all", "--quiet", path, ...args];
+}
+
+/**
+ * {@linkcode denoArgs} for a fixture of the regression tests: when
+ * `PIPC_IMPORT_MAP` is set, the child gets that import map too, to run the
+ * same code against another checkout of the library (see
+ * tests/regressions/process_test.ts).
+ */
+export function fixtureArgs(script: string | URL, ...args: string[]): string[] {
+  const map = Deno.env.get("PIPC_IMPORT_MAP");
+  const [run, ...rest] = denoArgs(script, ...args);
+  return map
+    ? [run!, `--import-map=${map}`, "--no-lock", ...rest]
+    : [run!, ...rest];
+}
+
+/**
+ * A python3 every user can run: /usr/bin/python3 when present (a pyenv shim
+ * under /root is not reachable by uid 65534), else the one on PATH.
+ */
+export const PYTHON: string = (() => {
+  try {
+    Deno.statSync("/usr/bin/python3");
+    return "/usr/bin/python3";
+  } catch {
+    return "python3";
+  }
+})();
+
+/** Whether a path exists (lstat: a dangling symlink exists too). */
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a path (a directory with its contents) if it is there; never throws, never follows a symlink. */
+export function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch {
+    // gone already
+  }
+}
+
+/** Waits, under the test's watchdog, until `path` exists. */
+export function waitForPath(path: string): Promise<void> {
+  return waitUntil(() => exists(path), `${path} to appear`, 5);
+}
+
+/** Sends a signal to a child if it still runs (never throws, never by name). */
+export function killQuietly(
+  child: { kill(signal?: Deno.Signal): unknown },
+  signal: Deno.Signal = "SIGKILL",
+): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // exited already
+  }
+}
+
+/** How a program that {@linkcode run} ran ended, and what it printed. */
+export interface RunResult {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@linkcode run} and {@linkcode LineChild}. */
+export interface ChildOptions {
+  /** What the watchdog calls it (default: the command line). */
+  what?: string;
+  /** The watchdog's bound, in milliseconds (default 60 s). */
+  ms?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+const dec = new TextDecoder();
+
+/**
+ * Runs a program to its end (`Deno.Command`, not the code under test) with
+ * a watchdog that SIGKILLs it when it takes longer than `ms`.
+ */
+export async function run(
+  command: string,
+  args: string[],
+  options: ChildOptions = {},
+): Promise<RunResult> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  }).spawn();
+  try {
+    const out = await within(
+      child.output(),
+      options.ms ?? 60_000,
+      options.what ?? `${command} ${args.join(" ")}`,
+      () => killQuietly(child),
+    );
+    return {
+      code: out.code,
+      signal: out.signal,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+    };
+  } catch (error) {
+    killQuietly(child);
+    await child.status.catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * A child whose stdout is read line by line, every wait on it under a
+ * watchdog that kills it. Disposing kills it if it still runs and reaps it.
+ */
+export class LineChild implements AsyncDisposable {
+  readonly process: Deno.ChildProcess;
+  readonly name: string;
+  #lines: ReadableStreamDefaultReader<string>;
+  #buffered = "";
+  #stderr: Promise<string>;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+  constructor(
+    name: string,
+    command: string,
+    args: string[],
+    options: Omit<ChildOptions, "what" | "ms"> & {
+      stdin?: "piped" | "null";
+    } = {},
+  ) {
+    this.name = name;
+    this.process = new Deno.Command(command, {
+      args,
+      stdin: options.stdin ?? "null",
+      stdout: "piped",
+      stderr: "piped",
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    }).spawn();
+    this.#lines = this.process.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    this.#stderr = new Response(this.process.stderr).text().catch(() => "");
+  }
+
+  /** A Deno script run as a child (`deno run -A`), its stdin piped. */
+  static deno(
+    name: string,
+    script: string | URL,
+    args: string[] = [],
+  ): LineChild {
+    return new LineChild(name, Deno.execPath(), denoArgs(script, ...args), {
+      stdin: "piped",
+    });
+  }
+
+  /** The child's pid. */
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  async #next(): Promise<string | null> {
+    for (;;) {
+      const i = this.#buffered.indexOf("\n");
+      if (i !== -1) {
+        const line = this.#buffered.slice(0, i);
+        this.#buffered = this.#buffered.slice(i + 1);
+        return line;
+      }
+      const { value, done } = await this.#lines.read();
+      if (done) {
+        const rest = this.#buffered;
+        this.#buffered = "";
+        return rest === "" ? null : rest;
+      }
+      this.#buffered += value;
+    }
+  }
+
+  /** The next line (null at EOF), under a watchdog that kills the child. */
+  next(what = "a line", ms = 30_000): Promise<string | null> {
+    return within(
+      this.#next(),
+      ms,
+      `${what} from ${this.name}`,
+      () => this.kill(),
+    );
+  }
+
+  /** The next line parsed as JSON (null at EOF). */
+  async json(what = "a JSON line", ms = 30_000): Promise<unknown> {
+    const line = await this.next(what, ms);
+    return line === null ? null : JSON.parse(line);
+  }
+
+  /** Waits for a line equal to `expected`; fails with the child's stderr otherwise. */
+  async expect(expected: string, ms = 30_000): Promise<void> {
+    const line = await this.next(JSON.stringify(expected), ms);
+    if (line !== expected) {
+      this.kill();
+      const stderr = await this.stderr(5_000).catch(() => "");
+      throw new Error(
+        `${this.name}: expected ${JSON.stringify(expected)}, got ${
+          JSON.stringify(line)
+        }; stderr: ${stderr.slice(-2000)}`,
+      );
+    }
+  }
+
+  /** Writes `text` to the child's stdin (spawned with `stdin: "piped"`). */
+  write(text: string): Promise<void> {
+    this.#writer ??= this.process.stdin.getWriter();
+    return within(
+      this.#writer.write(new TextEncoder().encode(text)),
+      30_000,
+      `writing to ${this.name}`,
+      () => this.kill(),
+    );
+  }
+
+  /** Writes one line to the child's stdin. */
+  send(line: string): Promise<void> {
+    return this.write(line + "\n");
+  }
+
+  /** Sends a signal if the child still runs (never throws). */
+  kill(signal: Deno.Signal = "SIGKILL"): void {
+    killQuietly(this.process, signal);
+  }
+
+  /** The exit status, under a watchdog that kills the child. */
+  status(ms = 30_000): Promise<Deno.CommandStatus> {
+    return within(
+      this.process.status,
+      ms,
+      `exit of ${this.name}`,
+      () => this.kill(),
+    );
+  }
+
+  /** Everything the child wrote on stderr (complete once it has exited). */
+  stderr(ms = 10_000): Promise<string> {
+    return within(this.#stderr, ms, `stderr of ${this.name}`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill();
+    await within(this.process.status, 10_000, `exit of ${this.name}`)
+      .catch(() => {});
+    try {
+      if (this.#writer) await this.#writer.close().catch(() => {});
+      else this.process.stdin.close();
+    } catch {
+      // not piped, or closed already
+    }
+    await this.#lines.cancel().catch(() => {});
+    await this.#stderr.catch(() => {});
+  }
 }
 
 /** Writes a Deno script to a temp file and returns its path. */

@@ -1,13 +1,17 @@
 // Copyright 2026 the posix-ipc authors. MIT license.
 // Helpers of the named-object tests (shm, sem, mq and their regressions):
-// which threads of this process sit in which system call, children under a
-// watchdog that kills them, a line protocol with a Deno child, rejections
-// checked under a watchdog, and cleanup of /dev/shm and /dev/mqueue names.
+// which threads of this process sit in which system call, children's
+// results for assertion messages, rejections checked under a watchdog, and
+// cleanup of /dev/shm and /dev/mqueue names. Child processes themselves
+// (run, LineChild) are in _helpers.ts.
 
-import { within } from "./_helpers.ts";
-
-const dec = new TextDecoder();
-const enc = new TextEncoder();
+import {
+  denoArgs,
+  removeQuietly,
+  run,
+  type RunResult,
+  within,
+} from "./_helpers.ts";
 
 // --- threads and system calls ---------------------------------------------------
 
@@ -97,62 +101,19 @@ export async function settledThreadsInSyscall(
   return last;
 }
 
-/** Whether a program is on PATH (for tests that need strace, python3, …). */
-export function hasProgram(name: string): boolean {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return true;
-    } catch {
-      // not there
-    }
-  }
-  return false;
-}
-
 // --- children -----------------------------------------------------------------
 
 /** How a child ended and what it printed. */
-export interface ChildResult {
-  code: number;
-  signal: Deno.Signal | null;
-  stdout: string;
-  stderr: string;
-}
+export type ChildResult = RunResult;
 
-/**
- * Runs a command to completion under a watchdog that SIGKILLs it (and fails
- * naming `what`) if it does not finish in `ms`.
- */
-export async function runChild(
+/** {@linkcode run} with its watchdog's name and bound as arguments. */
+export function runChild(
   cmd: string,
   args: string[],
   what: string,
   ms = 60_000,
 ): Promise<ChildResult> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = child.output();
-  try {
-    const out = await within(output, ms, what);
-    return {
-      code: out.code,
-      signal: out.signal,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
-  } catch (error) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // exited meanwhile
-    }
-    await output.catch(() => {});
-    throw error;
-  }
+  return run(cmd, args, { what, ms });
 }
 
 /** `deno run -A --quiet script args…` as a child, under a watchdog. */
@@ -162,13 +123,7 @@ export function runDeno(
   what: string,
   ms = 60_000,
 ): Promise<ChildResult> {
-  const path = script instanceof URL ? script.pathname : script;
-  return runChild(
-    Deno.execPath(),
-    ["run", "--allow-all", "--quiet", path, ...args],
-    what,
-    ms,
-  );
+  return run(Deno.execPath(), denoArgs(script, ...args), { what, ms });
 }
 
 /** How a child ended, for assertion messages. */
@@ -183,99 +138,6 @@ export function lastJson(r: ChildResult): Record<string, unknown> {
     return JSON.parse(last);
   } catch {
     throw new Error(`the child printed no JSON line\n${describeChild(r)}`);
-  }
-}
-
-/**
- * A Deno child driven line by line over stdin/stdout: `next()` waits (under
- * a watchdog that kills the child) for the next line, `send()` writes one.
- * Disposing it kills the child and waits for it.
- */
-export class LineChild implements AsyncDisposable {
-  #child: Deno.ChildProcess;
-  #lines: ReadableStreamDefaultReader<string>;
-  #buffer = "";
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #stderr: Promise<string>;
-  readonly what: string;
-
-  constructor(script: string | URL, args: string[], what: string) {
-    this.what = what;
-    const path = script instanceof URL ? script.pathname : script;
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "--quiet", path, ...args],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream())
-      .getReader();
-    this.#writer = this.#child.stdin.getWriter();
-    this.#stderr = new Response(this.#child.stderr).text();
-  }
-
-  get pid(): number {
-    return this.#child.pid;
-  }
-
-  /** The next line of stdout (null at EOF), waited for at most `ms`. */
-  async next(ms = 30_000): Promise<string | null> {
-    const read = async () => {
-      for (;;) {
-        const nl = this.#buffer.indexOf("\n");
-        if (nl !== -1) {
-          const line = this.#buffer.slice(0, nl);
-          this.#buffer = this.#buffer.slice(nl + 1);
-          return line;
-        }
-        const { value, done } = await this.#lines.read();
-        if (done) return this.#buffer.length ? this.#buffer : null;
-        this.#buffer += value;
-      }
-    };
-    try {
-      return await within(read(), ms, `a line from ${this.what}`);
-    } catch (error) {
-      this.kill();
-      throw error;
-    }
-  }
-
-  async send(line: string): Promise<void> {
-    await this.#writer.write(enc.encode(line + "\n"));
-  }
-
-  kill(signal: Deno.Signal = "SIGKILL"): void {
-    try {
-      this.#child.kill(signal);
-    } catch {
-      // exited already
-    }
-  }
-
-  /** Waits (at most `ms`) for the child to exit; kills it on timeout. */
-  async status(
-    ms = 30_000,
-  ): Promise<Deno.CommandStatus & { stderr: string }> {
-    try {
-      const status = await within(
-        this.#child.status,
-        ms,
-        `${this.what} to exit`,
-      );
-      return { ...status, stderr: await this.#stderr };
-    } catch (error) {
-      this.kill();
-      throw error;
-    }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.kill();
-    await this.#writer.close().catch(() => {});
-    await this.#child.status;
-    await this.#lines.cancel().catch(() => {});
-    await this.#stderr.catch(() => "");
   }
 }
 
@@ -321,25 +183,6 @@ export async function expectRejection(
 /** A random POSIX name: `/pipc-<tag>-xxxxxxxx`. */
 export function posixName(tag: string): string {
   return `/pipc-${tag}-${crypto.randomUUID().slice(0, 8)}`;
-}
-
-/** Removes a path if it exists; never throws (cleanup in `finally`). */
-export function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch {
-    // already gone
-  }
-}
-
-/** Whether a path exists (lstat: a dangling symlink exists). */
-export function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

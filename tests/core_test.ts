@@ -24,6 +24,7 @@ import {
 } from "../shm/mod.ts";
 import { nextSignal } from "../signal/mod.ts";
 import { connect, listen, socketPair, UnixDatagram } from "../socket/mod.ts";
+import { type Gate, needs } from "./_harness.ts";
 import { assertNoLeaks, randomName, tempDir, within } from "./_helpers.ts";
 
 const posixName = () => `/${randomName("pipc-core")}`;
@@ -55,9 +56,10 @@ interface Kind {
   remove(name: string): void;
 }
 
-const mqMounted = Deno.readTextFileSync("/proc/self/mounts").includes(
-  " /dev/mqueue mqueue ",
-);
+const mqueue = needs("/dev/mqueue");
+const mqMounted = mqueue.missing.length === 0;
+/** The gate of a test that needs nothing optional. */
+const everywhere = needs();
 
 const KINDS: Kind[] = [
   {
@@ -113,11 +115,10 @@ const KINDS: Kind[] = [
 ];
 
 for (const k of KINDS) {
-  const ignore = k.kind === "message queue" && !mqMounted;
-  Deno.test({
+  const gate = k.kind === "message queue" ? mqueue : everywhere;
+  gate.test({
     name:
       `${k.kind}: create is exclusive; open never re-creates; close removes only what the handle created and asked`,
-    ignore,
     fn: async () => {
       await assertNoLeaks(() => {
         const name = k.name("");
@@ -145,10 +146,9 @@ for (const k of KINDS) {
     },
   });
 
-  Deno.test({
+  gate.test({
     name:
       `${k.kind}: unlinkOnClose never removes a newer object that took the name`,
-    ignore,
     fn: async () => {
       await assertNoLeaks(() => {
         const name = k.name("");
@@ -198,9 +198,8 @@ Deno.test("semaphore: open-or-create never re-initializes an existing semaphore"
   });
 });
 
-Deno.test({
+mqueue.test({
   name: "message queue: open-or-create never changes an existing queue's sizes",
-  ignore: !mqMounted,
   fn: async () => {
     await assertNoLeaks(() => {
       const name = posixName();
@@ -349,7 +348,8 @@ SharedMemory.create(name, { size: 8192 }); // someone else's, same name
 /** One waiting call of each kind, with what closing its handle does. */
 interface WaitCase {
   what: string;
-  ignore?: boolean;
+  /** What the case needs (default: nothing optional). */
+  gate?: Gate;
   /** Starts the wait with `options`; returns it and the handle closer. */
   start(options: { signal?: AbortSignal; timeout?: number }): {
     wait: Promise<unknown>;
@@ -417,7 +417,7 @@ function waitCases(dir: string): WaitCase[] {
     },
     {
       what: "MessageQueue.receive()",
-      ignore: !mqMounted,
+      gate: mqueue,
       start(o) {
         const q = MessageQueue.create(posixName(), {
           maxMessages: 1,
@@ -429,7 +429,7 @@ function waitCases(dir: string): WaitCase[] {
     },
     {
       what: "MessageQueue.send() on a full queue",
-      ignore: !mqMounted,
+      gate: mqueue,
       start(o) {
         const q = MessageQueue.create(posixName(), {
           maxMessages: 1,
@@ -490,8 +490,7 @@ function waitCases(dir: string): WaitCase[] {
 Deno.test("every wait honours signal and timeout, and ends with BadResource when its handle is closed", async (t) => {
   using dir = tempDir();
   for (const c of waitCases(dir.path)) {
-    if (c.ignore) continue;
-    await t.step(c.what, async () => {
+    await (c.gate ?? everywhere).in(t).step(c.what, async () => {
       await assertNoLeaks(async () => {
         // timeout
         {

@@ -14,6 +14,11 @@ import {
 } from "@std/assert";
 import { type ChildProcess, type ChildStatus, spawn } from "../pipe/mod.ts";
 import { connect, framed, type SocketEnd } from "../socket/mod.ts";
+import { needs, waitingFor } from "./_harness.ts";
+import { exists } from "./_helpers.ts";
+
+// The job queue is a POSIX message queue; the test lists /dev/mqueue.
+const mqueue = needs("/dev/mqueue");
 
 const EXAMPLES = new URL("../examples/", import.meta.url);
 const encoder = new TextEncoder();
@@ -147,7 +152,10 @@ class Recipe {
       }, ms);
     });
     try {
-      return await Promise.race([run(), expired]);
+      return await waitingFor(
+        `${this.name} to show ${what}`,
+        Promise.race([run(), expired]),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -185,15 +193,6 @@ function assertNoProcessLeft(recipe: Recipe): void {
     [],
     `processes of ${recipe.name} (group ${recipe.pgid}) left running`,
   );
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Entries of an IPC directory whose names include `mark`. */
@@ -500,7 +499,7 @@ Deno.test("supervisor.ts supervise: a worker SIGKILLed from outside is restarted
 
 // ─── job_queue.ts ───────────────────────────────────────────────────────────
 
-Deno.test("job_queue.ts demonstration: Ctrl-C midway loses no job, the next run takes the rest, the queue is removed", async () => {
+mqueue.test("job_queue.ts demonstration: Ctrl-C midway loses no job, the next run takes the rest, the queue is removed", async () => {
   const recipe = new Recipe("job_queue.ts");
   const out = await recipe.run("the demonstration's end");
   assertMatch(out, /run 1 exited with 130/);

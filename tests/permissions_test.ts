@@ -5,6 +5,7 @@
 // permissions: spawn() starts a process without --allow-run.
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { onlyWhere } from "./_harness.ts";
 import { ROOT, tempDir, within } from "./_helpers.ts";
 
 function libcPath(): string | null {
@@ -70,10 +71,9 @@ shm.close();
 console.log(buffer[0], new TextDecoder().decode(out.stdout).trim(), got!.fds.length, view);
 `;
 
-Deno.test({
+onlyWhere(libcPath() !== null, "no libc.so.6 at a known path").test({
   name:
     "permissions: --allow-ffi=<libc path> alone is enough, and spawn() needs no --allow-run",
-  ignore: libcPath() === null,
   fn: async () => {
     using dir = tempDir();
     const result = await run(dir.path, [`--allow-ffi=${libcPath()}`], PROGRAM);

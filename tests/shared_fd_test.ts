@@ -11,6 +11,7 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import { spawn } from "../pipe/mod.ts";
 import { connect, listen } from "../socket/mod.ts";
+import { needs } from "./_harness.ts";
 import {
   compileC,
   denoArgs,
@@ -20,6 +21,9 @@ import {
   tempDir,
   within,
 } from "./_helpers.ts";
+
+const gcc = needs("gcc");
+const gccMqueue = needs("gcc", "/dev/mqueue");
 
 const dec = new TextDecoder();
 
@@ -91,7 +95,7 @@ async function runChild(
   }
 }
 
-Deno.test("accept() on a shared listener never waits on the JavaScript thread when another process clears O_NONBLOCK and takes the connection", async () => {
+gcc.test("accept() on a shared listener never waits on the JavaScript thread when another process clears O_NONBLOCK and takes the connection", async () => {
   const clearer = await compileC("clear_nonblock", CLEARER);
   const thief = await compileC("accept_thief", THIEF);
   using dir = tempDir();
@@ -228,7 +232,7 @@ Deno.test("PipeReader.fromFd() leaves the passing process's description blocking
   }
 });
 
-Deno.test("MessageQueue receive and send never wait on the JavaScript thread after a child made the queue's description blocking", async () => {
+gccMqueue.test("MessageQueue receive and send never wait on the JavaScript thread after a child made the queue's description blocking", async () => {
   const blocker = await compileC("mq_blocking", MQ_BLOCKING, ["-lrt"]);
   using dir = tempDir();
   const name = `/${randomName()}`;

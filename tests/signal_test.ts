@@ -19,7 +19,8 @@ import { needs, waitUntil } from "./_harness.ts";
 import { denoArgs, isPending, readUntil, tempDir, within } from "./_helpers.ts";
 
 const setsid = needs("setsid");
-const setpriv = needs("setpriv");
+// A target running as nobody, a sender without CAP_KILL: setpriv, as root.
+const setprivRoot = needs("setpriv", "root");
 
 const fixture = new URL("./fixtures/signal_child.ts", import.meta.url);
 
@@ -229,9 +230,7 @@ Deno.test("kill(): missing process, process groups, bad input", async (t) => {
   });
 });
 
-setpriv.test("kill(): an unprivileged process gets PermissionDenied", {
-  ignore: Deno.uid() !== 0,
-}, async () => {
+setprivRoot.test("kill(): an unprivileged process gets PermissionDenied", async () => {
   // The target is a sleep running as nobody, alive until we kill it. The
   // sender is a Deno child that keeps uid 0 (so it reads this checkout and
   // runs this deno wherever they are) but lacks CAP_KILL (setpriv drops it

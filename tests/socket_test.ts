@@ -17,24 +17,27 @@ import {
   socketPair,
   UnixDatagram,
 } from "../socket/mod.ts";
-import { needs, waitUntil } from "./_harness.ts";
+import { needs } from "./_harness.ts";
 import {
   assertNoFdLeak,
   denoArgs,
   isPending,
   listDir,
+  PYTHON,
   randomBytes,
   readUntil,
   ROOT,
   scriptFile,
   sha256,
   tempDir,
+  waitForPath,
   within,
 } from "./_helpers.ts";
-import { PYTHON } from "./_socket_helpers.ts";
 
 const python3 = needs("python3");
 const socat = needs("socat");
+// A Python client running as uid 65534: setpriv, as root.
+const otherUser = needs("python3", "setpriv", "root");
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -48,18 +51,6 @@ function python(code: string, ...args: string[]) {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-}
-
-/** Waits (under the test's watchdog, not 5 s) for a path to exist. */
-function waitForPath(path: string): Promise<void> {
-  return waitUntil(() => {
-    try {
-      Deno.statSync(path);
-      return true;
-    } catch {
-      return false;
-    }
-  }, `${path} to appear`);
 }
 
 /** Random messages of sizes 0..max, with several empty ones. */
@@ -407,9 +398,15 @@ Deno.test("listen()/connect() over Unix and TCP, with socat as a peer", async (t
       stdout: "piped",
       stderr: "null",
     }).spawn();
-    const conn = await listener.accept();
+    const conn = await within(listener.accept(), 30_000, "socat's connect");
     const text = dec.decode(
-      new Uint8Array(await new Response(conn.readable).arrayBuffer()),
+      new Uint8Array(
+        await within(
+          new Response(conn.readable).arrayBuffer(),
+          30_000,
+          "socat's bytes",
+        ),
+      ),
     );
     assertEquals(text, "from socat");
     await client.output();
@@ -871,7 +868,7 @@ Deno.test("SocketListener's fd handed to worker processes: each adopts it with f
   });
 });
 
-Deno.test("peerCredentials() of a connection accepted from listen() reports a client of another uid", async () => {
+otherUser.test("peerCredentials() of a connection accepted from listen() reports a client of another uid", async () => {
   using dir = tempDir();
   Deno.chmodSync(dir.path, 0o755); // uid 65534 must reach the socket file
   const path = `${dir.path}/cred.sock`;

@@ -15,21 +15,24 @@ import {
 import { pipeline, spawn } from "../pipe/mod.ts";
 import { killProcessGroup } from "../signal/mod.ts";
 import { connect, listen, type SocketListener } from "../socket/mod.ts";
+import { needs } from "./_harness.ts";
 import {
   assertNoFdLeak,
   compileC,
+  fixtureArgs,
   isPending,
+  killQuietly,
+  PYTHON,
   randomBytes,
   sha256,
   tempDir,
+  within,
 } from "./_helpers.ts";
-import {
-  fixtureArgs,
-  killQuietly,
-  processState,
-  until,
-  watch,
-} from "./_proc_helpers.ts";
+import { processState, until } from "./_proc_helpers.ts";
+
+const python3 = needs("python3");
+const gcc = needs("gcc");
+const socketActivate = needs("systemd-socket-activate");
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -76,16 +79,6 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   return text.split("\n")[0]!;
 }
 
-/** A python3 that execs in place (the pyenv shim would be fine too, but slower). */
-const PYTHON = (() => {
-  try {
-    Deno.statSync("/usr/bin/python3");
-    return "/usr/bin/python3";
-  } catch {
-    return "python3";
-  }
-})();
-
 /** Kills a process we know by pid only if it still is `sleep` (no pid reuse accident). */
 function killSleep(pid: number): void {
   try {
@@ -109,7 +102,7 @@ Deno.test("spawn() stdout/stderr to a file: the child writes the file itself, tr
     "{ path } creates the file; fd 1 and 2 are the files",
     async () => {
       await assertNoFdLeak(async () => {
-        const status = await watch(
+        const status = await within(
           spawn("sh", {
             args: ["-c", "readlink /proc/$$/fd/1; readlink /proc/$$/fd/2 >&2"],
             stdout: { path: out },
@@ -155,7 +148,7 @@ Deno.test("spawn() stdout/stderr to a file: the child writes the file itself, tr
   });
   await t.step("large output lands whole", async () => {
     const path = `${dir.path}/big.bin`;
-    const status = await watch(
+    const status = await within(
       spawn("head", {
         args: ["-c", String(8 << 20), "/dev/zero"],
         stdout: { path },
@@ -180,7 +173,7 @@ Deno.test("spawn() stdin from a file: the child reads the file itself", async ()
       stdout: "piped",
       stderr: "piped",
     });
-    const out = await watch(child.output(), 30_000, "sh");
+    const out = await within(child.output(), 30_000, "sh");
     assertEquals(out.code, 0);
     assertEquals(dec.decode(out.stderr), `${Deno.realPathSync(path)}\n`);
     assertEquals(await sha256(out.stdout), await sha256(data));
@@ -264,7 +257,7 @@ Deno.test("pipeline() with stderr to a file: every stage's stderr lines end up i
       stage(1, "cat"),
       stage(2, "cat >/dev/null"),
     ], { stdout: "null", stderr: { path: log } });
-    const status = await watch(
+    const status = await within(
       p.status,
       30_000,
       "three stages",
@@ -291,7 +284,7 @@ Deno.test("pipeline() stdin from a file and stdout to a file (first and last sta
       stdin: { path: input },
       stdout: { path: output },
     });
-    const status = await watch(
+    const status = await within(
       p.status,
       30_000,
       "sort | uniq | tr",
@@ -304,7 +297,7 @@ Deno.test("pipeline() stdin from a file and stdout to a file (first and last sta
   const q = pipeline([["echo", "more"]], {
     stdout: { path: output, append: true },
   });
-  await watch(q.status, 30_000, "echo");
+  await within(q.status, 30_000, "echo");
   assertEquals(Deno.readTextFileSync(output), "A\nB\nC\nmore\n");
 });
 
@@ -336,13 +329,13 @@ Deno.test("pipeline() stages with their own cwd, env and stderr", async () => {
     stdout: "piped",
     stderr: { path: sharedLog },
   });
-  const text = await watch(
+  const text = await within(
     p.stdout.text(),
     30_000,
     "stdout",
     () => p.kill("SIGKILL"),
   );
-  await watch(p.status, 30_000, "stages");
+  await within(p.status, 30_000, "stages");
   assertEquals(text.split("\n"), [
     real("a"),
     "a-b0",
@@ -364,7 +357,7 @@ Deno.test("pipeline() stages with their own cwd, env and stderr", async () => {
     env: { ONLY: "1" },
   }], { env: { A: "a" }, stdout: "piped" });
   assertEquals(
-    (await watch(q.stdout.text(), 30_000, "env")).split("\n").filter(Boolean)
+    (await within(q.stdout.text(), 30_000, "env")).split("\n").filter(Boolean)
       .sort(),
     ["A=a", "ONLY=1"],
   );
@@ -391,7 +384,7 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
     const reader = child.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
     let text = "";
-    await watch(
+    await within(
       (async () => {
         while (!text.includes("\n")) {
           const { value, done } = await reader.read();
@@ -418,7 +411,7 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
         assertNotEquals(procStat(child.pid).pgrp, procStat(Deno.pid).pgrp);
         assertEquals(child.kill("SIGTERM", { group: true }), true);
         assertEquals(
-          (await watch(child.status, 20_000, "sh")).signal,
+          (await within(child.status, 20_000, "sh")).signal,
           "SIGTERM",
         );
         await until(() => ended(grandchild), 20_000, "the grandchild to end");
@@ -436,7 +429,7 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
       const { child, grandchild } = await job(true);
       try {
         assertEquals(child.kill("SIGTERM"), true);
-        await watch(child.status, 20_000, "sh");
+        await within(child.status, 20_000, "sh");
         assert(!ended(grandchild), "only the shell was signalled");
         killProcessGroup(child.pgid!, "SIGTERM");
         await until(() => ended(grandchild), 20_000, "the grandchild to end");
@@ -458,11 +451,11 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
         stdout: "piped",
       });
       const grandchild = Number(
-        (await watch(child.stdout.text(), 20_000, "the background pid"))
+        (await within(child.stdout.text(), 20_000, "the background pid"))
           .trim(),
       );
       try {
-        assertEquals((await watch(child.status, 20_000, "sh")).code, 0);
+        assertEquals((await within(child.status, 20_000, "sh")).code, 0);
         assertEquals(procStat(grandchild).pgrp, child.pid);
         assertEquals(child.kill("SIGTERM", { group: true }), true);
         await until(() => ended(grandchild), 20_000, "the background job");
@@ -476,7 +469,7 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
         await until(() => ended(p.pids[0]!), 20_000, "the leader to exit");
         assertEquals(p.kill("SIGTERM", { group: true }), 2);
         assertEquals(
-          (await watch(p.status, 20_000, "the job")).map((s) => s.signal),
+          (await within(p.status, 20_000, "the job")).map((s) => s.signal),
           [null, "SIGTERM"],
         );
       } finally {
@@ -492,7 +485,7 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
       assertEquals(procStat(member.pid).pgrp, leader.pid);
       assertEquals(member.pgid, null, "it does not lead the group");
       assertEquals(leader.kill("SIGKILL", { group: true }), true);
-      const [a, b] = await watch(
+      const [a, b] = await within(
         Promise.all([leader.status, member.status]),
         20_000,
         "both sleeps",
@@ -518,7 +511,7 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
         assert(!ended(child.pid), "nothing was sent");
       } finally {
         child.kill("SIGKILL");
-        await watch(child.status, 20_000, "sleep");
+        await within(child.status, 20_000, "sleep");
       }
     },
   );
@@ -546,7 +539,12 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
       for (let i = 0; i < 40; i++) {
         try {
           const p = pipeline([["true"], ["true"]], { processGroup: true });
-          await watch(p.status, 20_000, "true | true", () => p.kill("SIGKILL"));
+          await within(
+            p.status,
+            20_000,
+            "true | true",
+            () => p.kill("SIGKILL"),
+          );
           outcomes.ok = (outcomes.ok ?? 0) + 1;
         } catch (error) {
           const name = (error as Error).name;
@@ -566,7 +564,7 @@ Deno.test("spawn() processGroup: true, and kill(sig, { group: true }) reaches th
       for (const pid of p.pids) assertEquals(procStat(pid).pgrp, p.pgid);
       assertEquals(p.kill("SIGTERM", { group: true }), 3);
       assertEquals(
-        (await watch(p.status, 20_000, "the job")).map((s) => s.signal),
+        (await within(p.status, 20_000, "the job")).map((s) => s.signal),
         ["SIGTERM", "SIGTERM", "SIGTERM"],
       );
     } finally {
@@ -587,7 +585,7 @@ Deno.test("spawn() newSession: true: the child leads a new session and group, wi
     assertNotEquals(procStat(Deno.pid).session, child.pid);
     assertEquals(child.kill("SIGTERM", { group: true }), true);
     assertEquals(
-      (await watch(child.status, 20_000, "sleep")).signal,
+      (await within(child.status, 20_000, "sleep")).signal,
       "SIGTERM",
     );
   } finally {
@@ -617,7 +615,7 @@ Deno.test("ChildProcess.unref(): a Deno script that spawned `sleep 30` exits at 
         let sleepPid = 0;
         try {
           // The first line only: the sleep inherited the script's stdout.
-          const line = await watch(
+          const line = await within(
             firstLine(script.stdout),
             20_000,
             `the ${mode} script's output`,
@@ -627,7 +625,7 @@ Deno.test("ChildProcess.unref(): a Deno script that spawned `sleep 30` exits at 
           assert(sleepPid > 0, `the script printed ${JSON.stringify(line)}`);
           if (mode === "unref") {
             // Far less than the sleep's 30 s: a watchdog, not a timing check.
-            const status = await watch(
+            const status = await within(
               script.status,
               20_000,
               "the unref script to exit",
@@ -638,7 +636,7 @@ Deno.test("ChildProcess.unref(): a Deno script that spawned `sleep 30` exits at 
           } else {
             assert(await isPending(script.status), "the script stayed");
             killSleep(sleepPid);
-            const status = await watch(
+            const status = await within(
               script.status,
               20_000,
               "the ref script to exit after its sleep",
@@ -649,7 +647,7 @@ Deno.test("ChildProcess.unref(): a Deno script that spawned `sleep 30` exits at 
         } finally {
           killQuietly(script);
           if (sleepPid > 0) killSleep(sleepPid);
-          await watch(script.status, 10_000, "the script").catch(() => {});
+          await within(script.status, 10_000, "the script").catch(() => {});
         }
       },
     );
@@ -667,7 +665,7 @@ Deno.test("ChildProcess.stdout/stderr: text(), bytes(), json(), arrayBuffer()", 
       stderr: "piped",
     });
     assertEquals(
-      await watch(child.stdout.text(), 20_000, "text"),
+      await within(child.stdout.text(), 20_000, "text"),
       "h\u00e9llo \u2713",
     );
     assertEquals(await child.stderr.text(), "");
@@ -678,7 +676,7 @@ Deno.test("ChildProcess.stdout/stderr: text(), bytes(), json(), arrayBuffer()", 
     const child = spawn("cat", { stdin: "piped", stdout: "piped" });
     const w = child.stdin.getWriter();
     const writing = w.write(data).then(() => w.close());
-    const bytes = await watch(child.stdout.bytes(), 30_000, "bytes");
+    const bytes = await within(child.stdout.bytes(), 30_000, "bytes");
     await writing;
     assertInstanceOf(bytes, Uint8Array);
     assertInstanceOf(bytes.buffer, ArrayBuffer);
@@ -691,7 +689,7 @@ Deno.test("ChildProcess.stdout/stderr: text(), bytes(), json(), arrayBuffer()", 
       stdout: "piped",
       stderr: "piped",
     });
-    const [out, err] = await watch(
+    const [out, err] = await within(
       Promise.all([child.stdout.json(), child.stderr.json()]),
       20_000,
       "json",
@@ -707,7 +705,7 @@ Deno.test("ChildProcess.stdout/stderr: text(), bytes(), json(), arrayBuffer()", 
   });
   await t.step("arrayBuffer()", async () => {
     const child = spawn("printf", { args: ["abc"], stdout: "piped" });
-    const buffer = await watch(child.stdout.arrayBuffer(), 20_000, "buffer");
+    const buffer = await within(child.stdout.arrayBuffer(), 20_000, "buffer");
     assertInstanceOf(buffer, ArrayBuffer);
     assertEquals(new Uint8Array(buffer), enc.encode("abc"));
     await child.status;
@@ -730,7 +728,7 @@ Deno.test("ChildProcess.stdout/stderr: text(), bytes(), json(), arrayBuffer()", 
       stdout: "piped",
       stderr: "piped",
     });
-    const [json, text] = await watch(
+    const [json, text] = await within(
       Promise.all([p.stdout.json(), p.stderr.text()]),
       20_000,
       "pipeline",
@@ -761,7 +759,7 @@ async function ask(
 ): Promise<string> {
   const conn = await connect({ ...to, timeout: 20_000 });
   try {
-    await watch(conn.write(enc.encode(request)), 20_000, "request");
+    await within(conn.write(enc.encode(request)), 20_000, "request");
     const chunks: Uint8Array[] = [];
     const buffer = new Uint8Array(4096);
     for (;;) {
@@ -844,7 +842,7 @@ Deno.test("spawn() listenFds: a Deno child adopts them with listenFds() and answ
     stdout: "piped",
   });
   try {
-    const said = await watch(
+    const said = await within(
       firstLine(child.stdout),
       30_000,
       "the Deno child's first line",
@@ -853,7 +851,10 @@ Deno.test("spawn() listenFds: a Deno child adopts them with listenFds() and answ
     assertEquals(said, "2 api,admin true");
     assertEquals(await ask({ path: unix.path! }, "one"), "deno:api:one");
     assertEquals(await ask(tcpAddress(tcp), "two"), "deno:admin:two");
-    assertEquals((await watch(child.status, 30_000, "the Deno child")).code, 0);
+    assertEquals(
+      (await within(child.status, 30_000, "the Deno child")).code,
+      0,
+    );
     // The listeners stayed open here, and still accept.
     const accepting = unix.accept({ timeout: 20_000 });
     const conn = await connect({ path: unix.path!, timeout: 20_000 });
@@ -861,11 +862,11 @@ Deno.test("spawn() listenFds: a Deno child adopts them with listenFds() and answ
     conn.close();
   } finally {
     killQuietly(child);
-    await watch(child.status, 10_000, "the Deno child").catch(() => {});
+    await within(child.status, 10_000, "the Deno child").catch(() => {});
   }
 });
 
-Deno.test("spawn() listenFds: a Python child accepts on socket.fromfd(3, …)", async () => {
+python3.test("spawn() listenFds: a Python child accepts on socket.fromfd(3, …)", async () => {
   using dir = tempDir();
   using unix = listen({ path: `${dir.path}/py.sock` });
   const child = spawn(PYTHON, {
@@ -875,15 +876,15 @@ Deno.test("spawn() listenFds: a Python child accepts on socket.fromfd(3, …)", 
   });
   try {
     assertEquals(await ask({ path: unix.path! }, "hello"), "python:web:hello");
-    const status = await watch(child.status, 30_000, "the Python child");
+    const status = await within(child.status, 30_000, "the Python child");
     assertEquals(status.code, 0, await child.stderr.text());
   } finally {
     killQuietly(child);
-    await watch(child.status, 10_000, "the Python child").catch(() => {});
+    await within(child.status, 10_000, "the Python child").catch(() => {});
   }
 });
 
-Deno.test("spawn() listenFds: a C child following sd_listen_fds accepts (blocking) and answers", async () => {
+gcc.test("spawn() listenFds: a C child following sd_listen_fds accepts (blocking) and answers", async () => {
   const exe = await compileC("sd_listen_fds_child", C_ACTIVATED);
   using tcp = listen({ port: 0, hostname: "127.0.0.1" });
   const child = spawn(exe, {
@@ -893,11 +894,11 @@ Deno.test("spawn() listenFds: a C child following sd_listen_fds accepts (blockin
   try {
     // A listener without a name is "unknown", as systemd names it.
     assertEquals(await ask(tcpAddress(tcp), "ping"), "c:unknown:ping");
-    const status = await watch(child.status, 30_000, "the C child");
+    const status = await within(child.status, 30_000, "the C child");
     assertEquals(status.code, 0, await child.stderr.text());
   } finally {
     killQuietly(child);
-    await watch(child.status, 10_000, "the C child").catch(() => {});
+    await within(child.status, 10_000, "the C child").catch(() => {});
   }
 });
 
@@ -915,7 +916,7 @@ Deno.test("spawn() listenFds: the program is looked up as without them (relative
     const what = "listenFds" in extra ? "with listenFds" : "without";
     const child = spawn("./srv", { cwd: dir.path, stdout: "piped", ...extra });
     assertEquals(
-      await watch(child.stdout.text(), 20_000, `./srv ${what}`),
+      await within(child.stdout.text(), 20_000, `./srv ${what}`),
       "ran\n",
       what,
     );
@@ -953,17 +954,9 @@ Deno.test("spawn() listenFds: places the sockets at 3, 4, … and refuses a clas
   );
 });
 
-Deno.test({
+socketActivate.test({
   name:
     "listenFds(): a Deno child started by systemd-socket-activate accepts and answers",
-  ignore: (() => {
-    try {
-      Deno.statSync("/usr/bin/systemd-socket-activate");
-      return false;
-    } catch {
-      return true;
-    }
-  })(),
   async fn() {
     using dir = tempDir();
     const path = `${dir.path}/activated.sock`;
@@ -992,7 +985,7 @@ Deno.test({
         "the activator's socket",
       );
       assertEquals(await ask({ path }, "activated"), "deno:svc:activated");
-      const [status, out] = await watch(
+      const [status, out] = await within(
         Promise.all([activator.status, activator.stdout.text()]),
         30_000,
         "the activated child",
@@ -1002,7 +995,7 @@ Deno.test({
       assertEquals(out, "1 svc true\n");
     } finally {
       killQuietly(activator);
-      await watch(activator.status, 10_000, "the activator").catch(() => {});
+      await within(activator.status, 10_000, "the activator").catch(() => {});
     }
   },
 });

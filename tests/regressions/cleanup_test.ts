@@ -12,16 +12,18 @@
 // (set PIPC_IMPORT_MAP too, so that the fixture gets the map).
 
 import { assertEquals, assertMatch } from "@std/assert";
-import { tempDir } from "../_helpers.ts";
+import { needs } from "../_harness.ts";
 import {
   exists,
   fixtureArgs,
   LineChild,
   removeQuietly,
-} from "../_proc_helpers.ts";
+  tempDir,
+} from "../_helpers.ts";
 
 const FIXTURE = new URL("./fixtures/proc_exit_child.ts", import.meta.url);
-const HAVE_MQUEUE = exists("/dev/mqueue");
+// The queue shows in /dev/mqueue only where it is mounted.
+const HAVE_MQUEUE = needs("/dev/mqueue").missing.length === 0;
 
 /** Everything the child creates, by where it shows in the filesystem. */
 const OBJECTS = HAVE_MQUEUE ? 5 : 4;

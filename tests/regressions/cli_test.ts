@@ -16,7 +16,23 @@
 import { assert, assertEquals } from "@std/assert";
 import { SharedMemory, unlinkSharedMemory } from "../../shm/mod.ts";
 import { Semaphore, unlinkSemaphore } from "../../sem/mod.ts";
-import { randomName, tempDir, within } from "../_helpers.ts";
+import { needs } from "../_harness.ts";
+import {
+  exists,
+  LineChild,
+  PYTHON,
+  randomName,
+  removeQuietly,
+  run,
+  type RunResult,
+  tempDir,
+} from "../_helpers.ts";
+
+// The live sockets and odd names are made by Python peers.
+const python3 = needs("python3");
+// A mount and IPC namespace of its own (its own /dev/shm and /dev/mqueue);
+// Python makes the queue inside.
+const sandboxPython = needs("unshare", "python3");
 
 const CLI = Deno.env.get("PIPC_CLI") ??
   new URL("../../cli/main.ts", import.meta.url).pathname;
@@ -25,62 +41,9 @@ const UNIX_PEER = `${FIXTURES}cli_unix_peer.py`;
 const BYTES_NAMES = `${FIXTURES}cli_bytes_names.py`;
 const SWAP_ON_OPEN = `${FIXTURES}cli_swap_on_open.py`;
 const MEASURE = Deno.env.get("PIPC_MEASURE") === "1";
-/** A python3 every user can run (a pyenv shim may live under /root). */
-const PYTHON = (() => {
-  try {
-    Deno.statSync("/usr/bin/python3");
-    return "/usr/bin/python3";
-  } catch {
-    return "python3";
-  }
-})();
-const dec = new TextDecoder();
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to its end under a watchdog that SIGKILLs it. */
-async function run(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; ms?: number } = {},
-): Promise<RunResult> {
-  const child = new Deno.Command(command, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-    ...(options.env ? { env: options.env } : {}),
-  }).spawn();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const out = await Promise.race([
-      child.output(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          killQuietly(child);
-          reject(
-            new Error(`Watchdog: ${command} ${args.join(" ")} took too long`),
-          );
-        }, options.ms ?? 60_000);
-      }),
-    ]);
-    return {
-      code: out.code,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Runs the `ipc` command under test (as root, like the review). */
 function ipc(
@@ -94,95 +57,6 @@ function ipc(
   );
 }
 
-function killQuietly(child: Deno.ChildProcess): void {
-  try {
-    child.kill("SIGKILL");
-  } catch {
-    // exited already
-  }
-}
-
-/** Whether a path exists (lstat: a dangling symlink exists). */
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch {
-    // gone already
-  }
-}
-
-/** A child whose stdout is read line by line, each read under a watchdog; disposing kills it. */
-class LineChild implements AsyncDisposable {
-  readonly process: Deno.ChildProcess;
-  #lines: ReadableStreamDefaultReader<string>;
-  #buffered = "";
-  #what: string;
-
-  constructor(what: string, command: string, args: string[], cwd?: string) {
-    this.#what = what;
-    this.process = new Deno.Command(command, {
-      args,
-      stdout: "piped",
-      stderr: "null",
-      stdin: "null",
-      ...(cwd ? { cwd } : {}),
-    }).spawn();
-    this.#lines = this.process.stdout.pipeThrough(new TextDecoderStream())
-      .getReader();
-  }
-
-  async #next(): Promise<string | null> {
-    for (;;) {
-      const i = this.#buffered.indexOf("\n");
-      if (i !== -1) {
-        const line = this.#buffered.slice(0, i);
-        this.#buffered = this.#buffered.slice(i + 1);
-        return line;
-      }
-      const { value, done } = await this.#lines.read();
-      if (done) return this.#buffered || null;
-      this.#buffered += value;
-    }
-  }
-
-  /** The next line (null at EOF); kills the child if none comes in `ms`. */
-  async next(ms = 30_000): Promise<string | null> {
-    try {
-      return await within(this.#next(), ms, `a line from ${this.#what}`);
-    } catch (error) {
-      killQuietly(this.process);
-      throw error;
-    }
-  }
-
-  async expect(line: string): Promise<void> {
-    const got = await this.next();
-    if (got !== line) {
-      killQuietly(this.process);
-      throw new Error(
-        `${this.#what}: expected ${JSON.stringify(line)}, got ${
-          JSON.stringify(got)
-        }`,
-      );
-    }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    killQuietly(this.process);
-    await within(this.process.status, 10_000, `exit of ${this.#what}`);
-    await this.#lines.cancel().catch(() => {});
-  }
-}
-
 /** A live Unix socket (stream: listening) held by a Python process started in `cwd`. */
 async function liveSocket(
   path: string,
@@ -193,7 +67,7 @@ async function liveSocket(
     `python ${kind} socket at ${path}`,
     PYTHON,
     [UNIX_PEER, kind, path],
-    cwd,
+    { cwd },
   );
   try {
     await peer.expect("ready");
@@ -272,7 +146,7 @@ async function liveSockets(dir: string) {
 }
 
 // Review item 9
-Deno.test("ipc rm --stale never removes the socket file of a live listener, however it was bound or named", async (t) => {
+python3.test("ipc rm --stale never removes the socket file of a live listener, however it was bound or named", async (t) => {
   for (const source of SOCKET_SOURCES) {
     await t.step(source.name, async () => {
       using dir = tempDir();
@@ -308,7 +182,7 @@ Deno.test("ipc rm --stale never removes the socket file of a live listener, howe
 });
 
 // Review item 9
-Deno.test("ipc ls never calls a live listener's socket file stale", async (t) => {
+python3.test("ipc ls never calls a live listener's socket file stale", async (t) => {
   for (const source of SOCKET_SOURCES) {
     await t.step(source.name, async () => {
       using dir = tempDir();
@@ -338,7 +212,7 @@ Deno.test("ipc ls never calls a live listener's socket file stale", async (t) =>
 // Review item 10
 
 // Review item 10
-Deno.test("ipc rm never removes a regular file", async () => {
+python3.test("ipc rm never removes a regular file", async () => {
   using dir = tempDir();
   const name = `${randomName("notes")}.txt`;
   Deno.mkdirSync(`${dir.path}/elsewhere`);
@@ -383,7 +257,7 @@ Deno.test("ipc rm never removes a regular file", async () => {
 const ATTEMPTS_11 = Number(Deno.env.get("PIPC_ATTEMPTS_11") ?? 5);
 
 // Review item 11
-Deno.test("ipc rm --stale never deletes outside --dir when a directory is swapped for a symlink mid-run", async () => {
+python3.test("ipc rm --stale never deletes outside --dir when a directory is swapped for a symlink mid-run", async () => {
   using dir = tempDir();
   // A big directory that `ipc rm` scans after D: when it starts on BIG/d0,
   // its scan of D is over, and the helper swaps D/sub for a symlink to a
@@ -432,7 +306,7 @@ Deno.test("ipc rm --stale never deletes outside --dir when a directory is swappe
       "--dir",
       big,
     ]);
-    const swapped = (await swapper.next(10_000)) === "swapped";
+    const swapped = (await swapper.next("swapped", 10_000)) === "swapped";
     const victimDeleted = !exists(victim);
     results.push({
       attempt,
@@ -514,7 +388,7 @@ Deno.test("ipc ls escapes control characters in names: no forged rows, no escape
 });
 
 // Review item 12
-Deno.test("ipc ls and ipc rm --stale see names that are not UTF-8", async () => {
+python3.test("ipc ls and ipc rm --stale see names that are not UTF-8", async () => {
   using dir = tempDir();
   const tag = randomName("pipc-rb");
   await run(PYTHON, [BYTES_NAMES, "file", `/dev/shm/${tag}-`]);
@@ -645,7 +519,7 @@ ${script}`,
 }
 
 // Review item 9-12, extra finding 4: `rm --stale` with no --kind removed every unheld segment, semaphore and queue
-Deno.test("ipc rm --stale without --kind removes no shared memory, semaphore or message queue", async () => {
+sandboxPython.test("ipc rm --stale without --kind removes no shared memory, semaphore or message queue", async () => {
   using dir = tempDir();
   await run("mkfifo", [`${dir.path}/old.fifo`]);
   const out = await inSandbox(

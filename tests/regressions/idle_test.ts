@@ -14,8 +14,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { Semaphore } from "../../sem/mod.ts";
 import { ShmChannelWriter } from "../../shm/mod.ts";
-import { tempDir, within } from "../_helpers.ts";
-import { hasProgram, posixName } from "../_named_helpers.ts";
+import { readUntil, tempDir, within } from "../_helpers.ts";
+import { kernelHas, needs } from "../_harness.ts";
+import { posixName } from "../_named_helpers.ts";
 
 const CHILD = new URL("./fixtures/idle_child.ts", import.meta.url).pathname;
 const N = 100;
@@ -80,14 +81,17 @@ function parse(text: string): Event[] {
   return events;
 }
 
-Deno.test({
+// Without strace there is nothing to count; without futex_waitv the
+// engine polls on purpose (a documented fallback).
+const traced = needs("strace").and(
+  kernelHas("futex_waitv", hasFutexWaitv(), "Linux 5.16 or later"),
+);
+
+traced.test({
   name:
     `Idle waits make no system calls: ${N} pending Semaphore.wait() and ${N} pending ShmChannelReader.read() calls (and ${
       N / 2
     } on channels no writer has attached to yet), traced for 1 s`,
-  // Without strace there is nothing to count; without futex_waitv the
-  // engine polls on purpose (a documented fallback).
-  ignore: !hasProgram("strace") || !hasFutexWaitv(),
   async fn() {
     using dir = tempDir();
     const trace = `${dir.path}/strace.txt`;
@@ -131,15 +135,7 @@ Deno.test({
     let said = "";
     let childPid = 0;
     try {
-      while (!said.includes("parked")) {
-        const { value, done } = await within(
-          lines.read(),
-          30_000,
-          "the traced child parking its waits",
-        );
-        if (done) throw new Error(`the child ended early: ${said}`);
-        said += value;
-      }
+      said = await readUntil(lines, "parked");
       childPid = Number(said.match(/parked (\d+)/)![1]);
       // The child's start-up may still be finishing (a code cache written
       // late, slower under load): the window opens once the trace has grown

@@ -7,16 +7,12 @@
 
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { Lock } from "../../sem/mod.ts";
-import { tempDir } from "../_helpers.ts";
-import {
-  describeChild,
-  exists,
-  hasProgram,
-  removeQuietly,
-  runChild,
-} from "../_named_helpers.ts";
+import { exists, removeQuietly, tempDir } from "../_helpers.ts";
+import { needs } from "../_harness.ts";
+import { describeChild, runChild } from "../_named_helpers.ts";
 
-const CAN_SETPRIV = Deno.uid() === 0 && hasProgram("setpriv");
+// Another user plants the symlink: setpriv, as root.
+const setprivRoot = needs("setpriv", "root");
 
 async function plantedSymlink(dir: string, target: string) {
   const runDir = `${dir}/run`;
@@ -45,10 +41,9 @@ async function plantedSymlink(dir: string, target: string) {
 }
 
 // Review item 25
-Deno.test({
+setprivRoot.test({
   name:
     "Lock.open does not follow a symlink planted by another user (no file created at its target)",
-  ignore: !CAN_SETPRIV,
   async fn() {
     using dir = tempDir();
     Deno.mkdirSync(`${dir.path}/victim-dir`, { mode: 0o700 });
@@ -74,9 +69,8 @@ Deno.test({
 });
 
 // Review item 25
-Deno.test({
+setprivRoot.test({
   name: "Lock.open refuses a symlink to an existing file",
-  ignore: !CAN_SETPRIV,
   async fn() {
     using dir = tempDir();
     const target = `${dir.path}/important.conf`;

@@ -6,8 +6,11 @@
 
 import { assertEquals } from "@std/assert";
 import { MessageQueue } from "../../mq/mod.ts";
+import { needs } from "../_harness.ts";
 import { within } from "../_helpers.ts";
 import { posixName, removeNames } from "../_named_helpers.ts";
+
+const mqueue = needs("/dev/mqueue");
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -17,7 +20,7 @@ const text = (m: { data: Uint8Array; priority: number }) => ({
 });
 
 // Review item 5
-Deno.test("MessageQueue.receive calls in flight on one handle each get their own message", async () => {
+mqueue.test("MessageQueue.receive calls in flight on one handle each get their own message", async () => {
   const name = posixName("mq");
   try {
     using q = MessageQueue.create(name, {
@@ -43,7 +46,7 @@ Deno.test("MessageQueue.receive calls in flight on one handle each get their own
 });
 
 // Review item 5
-Deno.test("MessageQueue: 10 concurrent receives per handle return 200 distinct messages intact", async () => {
+mqueue.test("MessageQueue: 10 concurrent receives per handle return 200 distinct messages intact", async () => {
   const name = posixName("mq");
   const total = 200;
   const perHandle = 10;

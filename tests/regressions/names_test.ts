@@ -6,20 +6,17 @@
 // ENAMETOOLONG. The peer is Python 3 with ctypes on libc
 // (fixtures/names_py_peer.py), in both directions.
 
+import { needs } from "../_harness.ts";
 import { assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { MessageQueue } from "../../mq/mod.ts";
 import { Semaphore } from "../../sem/mod.ts";
 import { SharedMemory } from "../../shm/mod.ts";
 import { within } from "../_helpers.ts";
-import {
-  describeChild,
-  hasProgram,
-  removeNames,
-  runChild,
-} from "../_named_helpers.ts";
+import { describeChild, removeNames, runChild } from "../_named_helpers.ts";
 
 const PEER = new URL("./fixtures/names_py_peer.py", import.meta.url).pathname;
-const HAS_PYTHON = hasProgram("python3");
+const python3 = needs("python3");
+const python3Mqueue = needs("python3", "/dev/mqueue");
 const dec = new TextDecoder();
 
 /** `/pipc-names-xxxxxxxx` padded with `fill` to `bytesAfterSlash` bytes after the "/". */
@@ -53,10 +50,9 @@ function assertTooLong(fn: () => unknown, max: number): void {
 }
 
 // Review item 28
-Deno.test({
+python3.test({
   name:
     "SharedMemory opens a segment a C/Python peer created with a 255-byte name",
-  ignore: !HAS_PYTHON,
   async fn() {
     const name = longName(255, "x");
     assertEquals(new TextEncoder().encode(name).length, 256);
@@ -77,10 +73,9 @@ Deno.test({
 });
 
 // Review item 28
-Deno.test({
+python3.test({
   name:
     "SharedMemory.create accepts a 255-byte name that a C/Python peer can open",
-  ignore: !HAS_PYTHON,
   async fn() {
     const name = longName(255, "y");
     try {
@@ -102,10 +97,9 @@ Deno.test({
 });
 
 // Review item 28
-Deno.test({
+python3.test({
   name:
     "Semaphore opens a semaphore a C/Python peer created with a 251-byte name",
-  ignore: !HAS_PYTHON,
   async fn() {
     const name = longName(251, "s");
     assertEquals(new TextEncoder().encode(name).length, 252);
@@ -123,10 +117,9 @@ Deno.test({
 });
 
 // Review item 28
-Deno.test({
+python3.test({
   name:
     "Semaphore.create accepts a 251-byte name that a C/Python peer can open",
-  ignore: !HAS_PYTHON,
   async fn() {
     const name = longName(251, "t");
     try {
@@ -140,10 +133,9 @@ Deno.test({
 });
 
 // Review item 28
-Deno.test({
+python3Mqueue.test({
   name:
     "MessageQueue opens a queue a C/Python peer created with a 255-byte name",
-  ignore: !HAS_PYTHON,
   async fn() {
     const name = longName(255, "q");
     try {
@@ -161,10 +153,9 @@ Deno.test({
 });
 
 // Review item 28
-Deno.test({
+python3Mqueue.test({
   name:
     "MessageQueue.create accepts a 255-byte name that a C/Python peer can open",
-  ignore: !HAS_PYTHON,
   async fn() {
     const name = longName(255, "r");
     try {

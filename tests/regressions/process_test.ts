@@ -12,15 +12,9 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { pipe, pipeline, spawn } from "../../pipe/mod.ts";
-import { openFds } from "../_helpers.ts";
-import {
-  closeRawFds,
-  killQuietly,
-  leakedFds,
-  pidsWithArg,
-  until,
-  watch,
-} from "../_proc_helpers.ts";
+import { onlyWhere } from "../_harness.ts";
+import { killQuietly, leakedFds, openFds, within } from "../_helpers.ts";
+import { closeRawFds, pidsWithArg, until } from "../_proc_helpers.ts";
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -36,6 +30,11 @@ function syscallOf(pid: number): number | null {
 }
 
 // x86-64 system call numbers (/proc/PID/syscall shows the number).
+// The blocked-in-read()/write() checks read x86_64 system call numbers.
+const x86 = onlyWhere(
+  Deno.build.arch === "x86_64",
+  "reads x86_64 system call numbers",
+);
 const SYS_READ = 0;
 const SYS_WRITE = 1;
 
@@ -55,10 +54,9 @@ async function exitedOrBlockedIn(
 }
 
 // Review item 13
-Deno.test({
+x86.test({
   name:
     "spawn() gives a child blocking descriptors even when our pipe ends are passed as raw fd numbers",
-  ignore: Deno.build.arch !== "x86_64",
   async fn() {
     // (a) fds: { 3: writer.fd }: the child writes 1 MiB into a 64 KiB pipe,
     //     which we drain only once it is blocked in write() (or gone).
@@ -85,13 +83,13 @@ Deno.test({
         "the fd-3 writer to block or exit",
       );
       out.writer.close(); // the child has its own copy: EOF when it exits
-      const received = (await watch(
+      const received = (await within(
         new Response(out.reader.readable).arrayBuffer(),
         30_000,
         "the child's 1 MiB on fd 3",
         () => killQuietly(writerChild),
       )).byteLength;
-      const a = await watch(
+      const a = await within(
         writerChild.output(),
         30_000,
         "exit of the fd-3 writer",
@@ -107,7 +105,7 @@ Deno.test({
       await into.writer.write(enc.encode("hello")).catch(() => 0);
       into.writer.close();
       into.reader.close();
-      const b = await watch(
+      const b = await within(
         readerChild.output(),
         30_000,
         "exit of the stdin reader",
@@ -130,7 +128,7 @@ Deno.test({
     } finally {
       killQuietly(writerChild);
       killQuietly(readerChild);
-      await watch(
+      await within(
         Promise.all([writerChild.status, readerChild.status]),
         10_000,
         "children exit",
@@ -223,7 +221,7 @@ Deno.test("pipeline() shares one stderr handle among all stages", async () => {
     // Handed over once, to every stage: this process's copy is closed, so
     // the shared pipe reaches EOF when the last stage exits.
     assertEquals(err.writer.fd, -1, "the stderr write end was handed over");
-    const [stdout, stderr] = await watch(
+    const [stdout, stderr] = await within(
       Promise.all([
         new Response(p.stdout).text(),
         new Response(err.reader.readable).text(),
@@ -232,7 +230,7 @@ Deno.test("pipeline() shares one stderr handle among all stages", async () => {
       "the pipeline's stdout and shared stderr",
       () => p?.kill("SIGKILL"),
     );
-    const status = await watch(
+    const status = await within(
       p.status,
       30_000,
       "the pipeline's stages",
@@ -248,7 +246,7 @@ Deno.test("pipeline() shares one stderr handle among all stages", async () => {
     );
   } finally {
     if (p) {
-      await watch(p[Symbol.asyncDispose](), 10_000, "pipeline disposal")
+      await within(p[Symbol.asyncDispose](), 10_000, "pipeline disposal")
         .catch(() => {});
     }
     err.reader.close();
@@ -259,7 +257,7 @@ Deno.test("pipeline() shares one stderr handle among all stages", async () => {
 // Review item 29
 Deno.test("ChildProcess.kill on a child that already exited returns false instead of throwing", async () => {
   const child = spawn("true");
-  const status = await watch(child.status, 20_000, "`true` to exit");
+  const status = await within(child.status, 20_000, "`true` to exit");
   assertEquals(status.code, 0);
   // The original threw TypeError "child process N has already exited".
   // (Typed loosely so that this file also runs against the original,
@@ -277,7 +275,7 @@ Deno.test("ChildProcess.kill in a loop over workers does not abort at one that a
     spawn("sleep", { args: ["30"] }),
   ];
   try {
-    await watch(
+    await within(
       workers[1]!.status,
       20_000,
       "the short-lived worker to exit",
@@ -285,7 +283,7 @@ Deno.test("ChildProcess.kill in a loop over workers does not abort at one that a
     );
     const results: unknown[] = [];
     for (const w of workers) results.push(w.kill()); // threw at workers[1]
-    const statuses = await watch(
+    const statuses = await within(
       Promise.all(workers.map((w) => w.status)),
       20_000,
       "all workers to exit after kill()",
@@ -296,7 +294,7 @@ Deno.test("ChildProcess.kill in a loop over workers does not abort at one that a
     assertEquals(results, [true, false, true]);
   } finally {
     workers.forEach((w) => killQuietly(w));
-    await watch(
+    await within(
       Promise.all(workers.map((w) => w.status)),
       20_000,
       "the workers to be reaped",
@@ -309,12 +307,12 @@ Deno.test("ChildProcess.kill still sends a signal to a running child", async () 
   const child = spawn("sleep", { args: ["30"] });
   try {
     const sent: unknown = child.kill("SIGKILL");
-    const status = await watch(child.status, 20_000, "sleep to die");
+    const status = await within(child.status, 20_000, "sleep to die");
     assertEquals(status.signal, "SIGKILL");
     assert(!status.success);
     assertEquals(sent, true);
   } finally {
     killQuietly(child);
-    await watch(child.status, 10_000, "sleep to be reaped").catch(() => {});
+    await within(child.status, 10_000, "sleep to be reaped").catch(() => {});
   }
 });

@@ -4,11 +4,12 @@
 // is in names_test.ts. The planted file is made by user nobody through
 // setpriv (/dev/shm is world-writable, sticky): any local user can do it.
 
+import { needs } from "../_harness.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { Semaphore } from "../../sem/mod.ts";
+import {} from "../_helpers.ts";
 import {
   describeChild,
-  hasProgram,
   lastJson,
   posixName,
   removeNames,
@@ -17,7 +18,8 @@ import {
 } from "../_named_helpers.ts";
 
 const CHILD = new URL("./fixtures/sem_open_child.ts", import.meta.url);
-const CAN_SETPRIV = Deno.uid() === 0 && hasProgram("setpriv");
+// Another user plants the file: setpriv, as root.
+const setprivRoot = needs("setpriv", "root");
 
 /** Plants /dev/shm/sem.NAME (`bytes` zeros) as user nobody. */
 async function plantAsNobody(path: string, bytes: number): Promise<void> {
@@ -44,9 +46,8 @@ for (const how of ["create", "plain"] as const) {
     ? "Semaphore.open(name, { create: true })"
     : "Semaphore.open(name)";
   // Review item 3
-  Deno.test({
+  setprivRoot.test({
     name: `${call} refuses a zero-length sem file planted by another user`,
-    ignore: !CAN_SETPRIV,
     async fn() {
       const name = posixName("sem0");
       const path = `/dev/shm/sem.${name.slice(1)}`;

@@ -12,12 +12,11 @@ import {
   ShmChannelReader,
   ShmChannelWriter,
 } from "../../shm/mod.ts";
-import { tempDir, within } from "../_helpers.ts";
+import { LineChild, tempDir, within } from "../_helpers.ts";
 import {
   describeChild,
   expectRejection,
   lastJson,
-  LineChild,
   posixName,
   removeNames,
   runDeno,
@@ -176,11 +175,11 @@ Deno.test("ShmChannel reader gets UnexpectedEof when the writer process dies bef
   const name = posixName("chan");
   try {
     using reader = ShmChannelReader.create(name, { capacity: 1024 });
-    await using child = new LineChild(
-      CHILD,
-      ["open", "writer", name],
-      "writer child",
-    );
+    await using child = LineChild.deno("writer child", CHILD, [
+      "open",
+      "writer",
+      name,
+    ]);
     assertEquals(await child.next(), "opened");
     // 10 s is a watchdog (the original waits forever), not a timing claim.
     const reading = expectRejection(
@@ -205,11 +204,11 @@ Deno.test("ShmChannel writer gets BrokenPipe when the reader process dies before
   const name = posixName("chan");
   try {
     using writer = ShmChannelWriter.create(name, { capacity: 16 });
-    await using child = new LineChild(
-      CHILD,
-      ["open", "reader", name],
-      "reader child",
-    );
+    await using child = LineChild.deno("reader child", CHILD, [
+      "open",
+      "reader",
+      name,
+    ]);
     assertEquals(await child.next(), "opened");
     const writing = expectRejection(
       writer.write(new Uint8Array(64)), // fills the ring, waits

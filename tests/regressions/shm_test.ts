@@ -13,16 +13,14 @@
 // limitation (SharedMemory's doc), reproduced by
 // /work/scratch/regress-a/shm_truncate_limits_test.ts.
 
+import { needs } from "../_harness.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { SharedMemory } from "../../shm/mod.ts";
-import { openFds, tempDir } from "../_helpers.ts";
+import { exists, LineChild, openFds, tempDir } from "../_helpers.ts";
 import {
   type ChildResult,
   describeChild,
-  exists,
-  hasProgram,
   lastJson,
-  LineChild,
   posixName,
   removeNames,
   runChild,
@@ -79,7 +77,7 @@ Deno.test("SharedMemory.create never shrinks a segment another process maps", as
   const name = posixName("shrink");
   try {
     SharedMemory.create(name, { size: MiB }).close();
-    await using holder = new LineChild(CHILD, ["hold", name], "hold child");
+    await using holder = LineChild.deno("hold child", CHILD, ["hold", name]);
     assertEquals(await holder.next(), `mapped ${MiB}`);
     {
       using mine = SharedMemory.open(name, { create: true, size: 4096 });
@@ -96,7 +94,8 @@ Deno.test("SharedMemory.create never shrinks a segment another process maps", as
     assertEquals(
       status.signal,
       null,
-      `the holder died of ${status.signal} touching its mapping (segment now ${sizeAfter} bytes)\n${status.stderr}`,
+      `the holder died of ${status.signal} touching its mapping (segment now ${sizeAfter} bytes)\n${await holder
+        .stderr()}`,
     );
     assertEquals(JSON.parse(line!), { touched: MiB });
     assertEquals(sizeAfter, MiB, "a second create/open resized the segment");
@@ -111,7 +110,8 @@ Deno.test("SharedMemory.create never shrinks a segment another process maps", as
 // /dev/shm is an 8 MiB tmpfs, so the real /dev/shm is never filled.
 // ---------------------------------------------------------------------------
 
-const CAN_MOUNT = Deno.uid() === 0 && hasProgram("unshare");
+// A small tmpfs on /dev/shm in a mount namespace of its own.
+const smallShm = needs("unshare");
 
 function inSmallShm(mode: string, size: number): Promise<ChildResult> {
   return runChild(
@@ -158,10 +158,9 @@ function assertClearNoSpaceError(out: Record<string, unknown>, call: string) {
 }
 
 // Review item 2
-Deno.test({
+smallShm.test({
   name:
     "SharedMemory.create reserves its memory and fails clearly when /dev/shm is full",
-  ignore: !CAN_MOUNT,
   async fn() {
     const r = await inSmallShm("full-create", 64 * MiB);
     assertClearNoSpaceError(
@@ -172,10 +171,9 @@ Deno.test({
 });
 
 // Review item 2
-Deno.test({
+smallShm.test({
   name:
     "SharedMemory.fromFile reserves the grown size and fails clearly when the filesystem is full",
-  ignore: !CAN_MOUNT,
   async fn() {
     const r = await inSmallShm("full-file", 64 * MiB);
     assertClearNoSpaceError(
@@ -186,10 +184,9 @@ Deno.test({
 });
 
 // Review item 2
-Deno.test({
+smallShm.test({
   name:
     "ShmChannel.create reserves its ring and fails clearly when /dev/shm is full",
-  ignore: !CAN_MOUNT,
   async fn() {
     const r = await inSmallShm("full-channel", 64 * MiB);
     assertClearNoSpaceError(

@@ -18,25 +18,18 @@
 // (set PIPC_IMPORT_MAP too, so that the fixture gets the map).
 
 import { assertEquals } from "@std/assert";
-import { fixtureArgs, run } from "../_proc_helpers.ts";
+import { needs } from "../_harness.ts";
+import { fixtureArgs, run } from "../_helpers.ts";
 
 const SANDBOX = new URL("./fixtures/proc_kill_sandbox.ts", import.meta.url);
 
-function canSandbox(): boolean {
-  if (Deno.build.os !== "linux" || Deno.uid() !== 0) return false;
-  try {
-    Deno.statSync("/usr/bin/unshare");
-    return true;
-  } catch {
-    return false;
-  }
-}
+// A PID namespace of its own (unshare, as root), led by setsid.
+const sandbox = needs("unshare", "setsid");
 
 // Review item 16
-Deno.test({
+sandbox.test({
   name:
     "kill() refuses pid -1 (the broadcast to every process) and 0 with a RangeError",
-  ignore: !canSandbox(),
   async fn() {
     const r = await run(
       "unshare",

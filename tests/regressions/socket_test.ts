@@ -12,17 +12,25 @@
 
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { connect, listen, UnixDatagram } from "../../socket/mod.ts";
-import { randomName, tempDir, within } from "../_helpers.ts";
+import { needs } from "../_harness.ts";
 import {
   exists,
   fixtureArgs,
   killQuietly,
   LineChild,
   PYTHON,
+  randomName,
   run,
-  thrown,
+  tempDir,
   waitForPath,
-} from "../_socket_helpers.ts";
+  within,
+} from "../_helpers.ts";
+
+const python3 = needs("python3");
+// A Python peer running as uid 65534: setpriv, as root.
+const otherUser = needs("python3", "setpriv", "root");
+const socketActivate = needs("systemd-socket-activate");
+import { thrown } from "../_socket_helpers.ts";
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -89,7 +97,7 @@ async function permissionWindow(kind: "stream" | "dgram") {
 }
 
 // Review item 18
-Deno.test("listen({ path, mode: 0o600 }) never lets another user connect, even under umask 000", async () => {
+otherUser.test("listen({ path, mode: 0o600 }) never lets another user connect, even under umask 000", async () => {
   const { tries, successes } = await permissionWindow("stream");
   assertEquals(
     successes,
@@ -99,7 +107,7 @@ Deno.test("listen({ path, mode: 0o600 }) never lets another user connect, even u
 });
 
 // Review item 18
-Deno.test("UnixDatagram.bind(path, { mode: 0o600 }) never lets another user send, even under umask 000", async () => {
+otherUser.test("UnixDatagram.bind(path, { mode: 0o600 }) never lets another user send, even under umask 000", async () => {
   const { tries, successes } = await permissionWindow("dgram");
   assertEquals(
     successes,
@@ -114,7 +122,7 @@ Deno.test("UnixDatagram.bind(path, { mode: 0o600 }) never lets another user send
 const ROUNDS_19 = Number(Deno.env.get("PIPC_ROUNDS_19") ?? 300);
 
 // Review item 19
-Deno.test("listen() on a stale path: of two processes starting together, exactly one succeeds", async () => {
+python3.test("listen() on a stale path: of two processes starting together, exactly one succeeds", async () => {
   using dir = tempDir();
   // One stale socket file per round (bound, then its owner exited), and the
   // FIFOs the two children wait on.
@@ -208,7 +216,7 @@ Deno.test("listen() on a stale path: of two processes starting together, exactly
 // Item 20
 
 // Review item 20
-Deno.test("UnixDatagram.fromFd(fd).close() leaves the socket manager's file in place", async () => {
+socketActivate.test("UnixDatagram.fromFd(fd).close() leaves the socket manager's file in place", async () => {
   using dir = tempDir();
   const path = `${dir.path}/activated.sock`;
   await using manager = new LineChild(
@@ -223,7 +231,7 @@ Deno.test("UnixDatagram.fromFd(fd).close() leaves the socket manager's file in p
     ],
   );
   // Wait for the manager's socket, then activate the service with a datagram.
-  await waitForPath(path, 30_000);
+  await waitForPath(path);
   {
     using client = UnixDatagram.unbound();
     await client.send(enc.encode("hello"), path, { timeout: 10_000 });
@@ -246,7 +254,7 @@ Deno.test("UnixDatagram.fromFd(fd).close() leaves the socket manager's file in p
 });
 
 // Review item 20
-Deno.test("after a service closes an adopted datagram socket, the next client still reaches the socket manager", async () => {
+python3.test("after a service closes an adopted datagram socket, the next client still reaches the socket manager", async () => {
   using dir = tempDir();
   const path = `${dir.path}/managed.sock`;
   await using manager = new LineChild("python socket manager", PYTHON, [
@@ -339,7 +347,7 @@ async function activatedTcp(): Promise<{
 }
 
 // Review item 21
-Deno.test("SocketListener.path from listenFds() is null for a TCP listener (was ActivatedListener.path)", async () => {
+socketActivate.test("SocketListener.path from listenFds() is null for a TCP listener (was ActivatedListener.path)", async () => {
   const { path } = await activatedTcp();
   assertEquals(path, null);
   // And for a TCP listener of listen(), the same getter.
@@ -348,7 +356,7 @@ Deno.test("SocketListener.path from listenFds() is null for a TCP listener (was 
 });
 
 // Review item 22
-Deno.test("peerCredentials() on a TCP connection refuses with a clear error (or returns null)", async () => {
+socketActivate.test("peerCredentials() on a TCP connection refuses with a clear error (or returns null)", async () => {
   // Through socket activation (the way the review reproduced it: the
   // original returned { pid: 0, uid: 4294967295, gid: 4294967295 }).
   const { peer } = await activatedTcp();
@@ -386,7 +394,7 @@ function python(name: string, ...args: string[]): LineChild {
 }
 
 // Review item 23
-Deno.test('listen() binds an abstract socket name "\\0name" that a Python client reaches', async () => {
+python3.test('listen() binds an abstract socket name "\\0name" that a Python client reaches', async () => {
   const name = randomName();
   using listener = listen({ path: `\0${name}` });
   assertEquals(listener.path, `\0${name}`);
@@ -409,7 +417,7 @@ Deno.test('listen() binds an abstract socket name "\\0name" that a Python client
 });
 
 // Review item 23
-Deno.test('connect() reaches a Python listener at an abstract name "\\0name"', async () => {
+python3.test('connect() reaches a Python listener at an abstract name "\\0name"', async () => {
   const name = randomName();
   await using server = python("python server", "stream-server", `@${name}`);
   assertEquals(await server.json("ready"), { ready: true });
@@ -432,7 +440,7 @@ Deno.test('connect() reaches a Python listener at an abstract name "\\0name"', a
 });
 
 // Review item 23
-Deno.test("UnixDatagram round-trips with an abstract-namespace Python peer both ways", async () => {
+python3.test("UnixDatagram round-trips with an abstract-namespace Python peer both ways", async () => {
   using dir = tempDir();
   const actual: Record<string, unknown> = {};
   const expected: Record<string, unknown> = {};
@@ -501,7 +509,7 @@ Deno.test("UnixDatagram round-trips with an abstract-namespace Python peer both 
 // Item 24
 
 // Review item 24
-Deno.test("listen() on a path held by a live datagram socket: AddrInUse naming the call and the path", async () => {
+python3.test("listen() on a path held by a live datagram socket: AddrInUse naming the call and the path", async () => {
   using dir = tempDir();
   const path = `${dir.path}/dgram.sock`;
   await using holder = new LineChild("python datagram holder", PYTHON, [
@@ -550,7 +558,7 @@ Deno.test("listen() in a missing directory: NotFound naming the call and the pat
 // removed a socket file another process had bound at the path since.
 
 // Review items 18-24, extra finding (not numbered in the review)
-Deno.test("SocketListener.close() never removes a socket file that another process bound at the path since", async () => {
+python3.test("SocketListener.close() never removes a socket file that another process bound at the path since", async () => {
   using dir = tempDir();
   const path = `${dir.path}/api.sock`;
   const listener = listen({ path });
@@ -592,7 +600,7 @@ print("locked", flush=True)
 time.sleep(60)
 `;
 
-Deno.test("another user's flock of the directory does not delay listen() on a free path, and a stale replacement under it fails with Busy instead of waiting", async () => {
+otherUser.test("another user's flock of the directory does not delay listen() on a free path, and a stale replacement under it fails with Busy instead of waiting", async () => {
   using dir = tempDir();
   // A stale socket file: bound, then its socket closed without removing it.
   UnixDatagram.bind(`${dir.path}/stale.sock`, { unlinkOnClose: false })
