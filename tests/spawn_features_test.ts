@@ -15,7 +15,7 @@ import {
 import { pipeline, spawn } from "../pipe/mod.ts";
 import { killProcessGroup } from "../signal/mod.ts";
 import { connect, listen, type SocketListener } from "../socket/mod.ts";
-import { needs } from "./_harness.ts";
+import { needs, waitingFor } from "./_harness.ts";
 import {
   assertNoFdLeak,
   compileC,
@@ -64,19 +64,24 @@ function ended(pid: number): boolean {
 }
 
 /** The first line of a stream (without its newline); the rest is left unread. */
-async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stream.getReader();
-  let text = "";
-  try {
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += dec.decode(value, { stream: true });
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return text.split("\n")[0]!;
+function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return waitingFor(
+    "a child's first line",
+    (async () => {
+      const reader = stream.getReader();
+      let text = "";
+      try {
+        while (!text.includes("\n")) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += dec.decode(value, { stream: true });
+        }
+      } finally {
+        reader.releaseLock();
+      }
+      return text.split("\n")[0]!;
+    })(),
+  );
 }
 
 /** Kills a process we know by pid only if it still is `sleep` (no pid reuse accident). */
