@@ -438,6 +438,8 @@ export async function retry<T>(
 // --- fd readiness ------------------------------------------------------------------
 
 const MAX_EVENTS = 256;
+/** How long the fd thread stays parked after the last referenced wait. */
+const RELEASE_MS = 2;
 
 /**
  * The registration of one fd with the engine. Owned by the handle that owns
@@ -554,6 +556,7 @@ class Reactor {
   #syncEvents = new Uint8Array(MAX_EVENTS * 16);
   #ctl = new Uint8Array(16);
   #parked = false;
+  #release: Timer | undefined;
   #pollTimer: Timer | undefined;
   #pollDelay = 1;
   #failures = 0;
@@ -640,13 +643,32 @@ class Reactor {
     watch.armed = 0;
   }
 
+  /**
+   * The last referenced wait ended. The parked thread keeps the process
+   * alive, so it must be released — but not at once: a handle that waits
+   * again right away (a reader's next read; a ShmChannel wait, whose peer's
+   * pidfd sits here while its futex fires elsewhere) would pay a thread hop
+   * to release it and another to park it again. It is released after
+   * RELEASE_MS unless a referenced wait comes back first.
+   */
   dropRef(): void {
-    if (--this.refs === 0 && this.#parked) this.#wakeUp();
+    if (--this.refs === 0 && this.#parked && this.#release === undefined) {
+      const timer = setTimeout(() => {
+        this.#release = undefined;
+        if (this.refs === 0 && this.#parked) this.#wakeUp();
+      }, RELEASE_MS);
+      Deno.unrefTimer(timer);
+      this.#release = timer;
+    }
   }
 
   /** Parks the thread, or schedules timer polling, as the waits need. */
   kick(): void {
     if (this.refs > 0) {
+      if (this.#release !== undefined) {
+        clearTimeout(this.#release);
+        this.#release = undefined;
+      }
       if (!this.#parked) void this.#park();
     } else if (this.unrefs > 0) {
       this.#schedulePoll();
