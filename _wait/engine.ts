@@ -341,7 +341,7 @@ export function waitFor(
     } while (now < end);
     budget -= now - start;
   }
-  if (deadline <= performance.now()) {
+  if (deadline !== Infinity && deadline <= performance.now()) {
     return Promise.reject(
       timedOutError(
         call,
@@ -555,6 +555,7 @@ class Reactor {
   #events = new Uint8Array(MAX_EVENTS * 16);
   #syncEvents = new Uint8Array(MAX_EVENTS * 16);
   #ctl = new Uint8Array(16);
+  #ctlView = new DataView(this.#ctl.buffer);
   #parked = false;
   #release: Timer | undefined;
   #pollTimer: Timer | undefined;
@@ -603,9 +604,8 @@ class Reactor {
   }
 
   #ctlEvent(events: number, token: number): void {
-    const view = new DataView(this.#ctl.buffer);
-    view.setUint32(0, events >>> 0, true);
-    view.setBigUint64(C.EPOLL_EVENT.data, BigInt(token), true);
+    this.#ctlView.setUint32(0, events >>> 0, true);
+    this.#ctlView.setBigUint64(C.EPOLL_EVENT.data, BigInt(token), true);
   }
 
   /** Arms `watch` for the union of its waits' events, if not already. */
