@@ -128,8 +128,6 @@ export class Owner {
   /** The handle, for messages: `pipe read end (fd 21)`. */
   label: string;
   readonly spin: SpinPolicy = new SpinPolicy();
-  /** Waits in a row that found a source ready at once (see `waitFor`). */
-  readyAtOnce = 0;
   #pending = new Set<Pending>();
   #closed = false;
   #ref = true;
@@ -326,14 +324,6 @@ export function waitFor(
   if (signal?.aborted) return Promise.reject(signal.reason);
   const start = performance.now();
   const limit = owner.spin.next();
-  for (let i = 0; i < sources.length; i++) {
-    const value = sources[i]!.check();
-    if (value !== 0) {
-      owner.spin.record(0, limit > 0, limit > 0);
-      return readyAtOnce(owner, call, state, until, [i, value]);
-    }
-  }
-  owner.readyAtOnce = 0;
   let spun = false;
   if (limit > 0 && budgetLeft(start)) {
     spun = true;
@@ -351,7 +341,7 @@ export function waitFor(
     } while (now < end);
     budget -= now - start;
   }
-  if (deadline <= performance.now()) {
+  if (deadline !== Infinity && deadline <= performance.now()) {
     return Promise.reject(
       timedOutError(
         call,
@@ -364,33 +354,36 @@ export function waitFor(
   return p.promise;
 }
 
-/** Waits in a row that may end at once before they are slowed down. */
-const READY_AT_ONCE_LIMIT = 3;
+/** Failed attempts in a row after a wake-up before retries slow down. */
+const FAILED_WAKES_BEFORE_PAUSE = 3;
 
 /**
- * A wait that found a source ready before waiting at all. Normally that
- * ends it at once. But a source that is ready at every wait while the
- * caller's attempt keeps failing (a bug, or a peer breaking the protocol)
- * would make the caller loop on microtasks forever, starving timers, I/O
- * and every watchdog; after READY_AT_ONCE_LIMIT such waits in a row, each
- * one ends on a timer instead (1, 2, 4 … 100 ms), so the process stays
- * responsive, deadlines and aborts still apply, and the CPU cost stays low.
+ * A pause before the next wait of a call whose attempts keep failing right
+ * after a wake-up. A source that stays ready while its attempt keeps
+ * failing (a bug, or a peer breaking the protocol) would otherwise make the
+ * call loop — on microtasks when a spin catches it, starving timers, I/O
+ * and every watchdog. Each pause is a timer (1, 2, 4 … 100 ms), so the
+ * process stays responsive, the CPU cost stays low, and the deadline, the
+ * abort signal and closing still end the call.
  */
-function readyAtOnce(
+function backOff(
   owner: Owner,
   call: string,
   state: string,
   until: WaitUntil,
-  ready: [number, number],
-): Promise<[number, number]> {
-  const n = ++owner.readyAtOnce;
-  if (n <= READY_AT_ONCE_LIMIT) return Promise.resolve(ready);
-  const timedOut = () =>
-    timedOutError(call, `${owner.label} ${state} for ${until.timeout ?? 0} ms`);
+  misses: number,
+): Promise<void> {
   const now = performance.now();
-  if (until.deadline <= now) return Promise.reject(timedOut());
+  if (until.deadline <= now) {
+    return Promise.reject(
+      timedOutError(
+        call,
+        `${owner.label} ${state} for ${until.timeout ?? 0} ms`,
+      ),
+    );
+  }
   const delay = Math.min(
-    2 ** Math.min(n - READY_AT_ONCE_LIMIT - 1, 7),
+    2 ** Math.min(misses - FAILED_WAKES_BEFORE_PAUSE - 1, 7),
     100,
     until.deadline - now,
   );
@@ -398,7 +391,7 @@ function readyAtOnce(
     const timer = setTimeout(() => {
       if (owner.closed) reject(closedError(call, owner.label));
       else if (until.signal?.aborted) reject(until.signal.reason);
-      else resolve(ready);
+      else resolve();
     }, delay);
     if (!owner.isRef) Deno.unrefTimer(timer);
   });
@@ -424,20 +417,29 @@ export async function retry<T>(
   attempt: () => T | undefined,
   waitFirst = false,
 ): Promise<T> {
+  let woke = false;
+  let misses = 0;
   for (let skip = waitFirst;; skip = false) {
     owner.use(call);
     const watch = typeof sources === "function" ? sources() : sources;
     if (!skip) {
       const result = attempt();
       if (result !== undefined) return result;
+      if (woke && ++misses > FAILED_WAKES_BEFORE_PAUSE) {
+        await backOff(owner, call, state, until, misses);
+        owner.use(call);
+      }
     }
     await waitFor(owner, call, state, watch, until);
+    woke = true;
   }
 }
 
 // --- fd readiness ------------------------------------------------------------------
 
 const MAX_EVENTS = 256;
+/** How long the fd thread stays parked after the last referenced wait. */
+const RELEASE_MS = 2;
 
 /**
  * The registration of one fd with the engine. Owned by the handle that owns
@@ -553,7 +555,9 @@ class Reactor {
   #events = new Uint8Array(MAX_EVENTS * 16);
   #syncEvents = new Uint8Array(MAX_EVENTS * 16);
   #ctl = new Uint8Array(16);
+  #ctlView = new DataView(this.#ctl.buffer);
   #parked = false;
+  #release: Timer | undefined;
   #pollTimer: Timer | undefined;
   #pollDelay = 1;
   #failures = 0;
@@ -600,9 +604,8 @@ class Reactor {
   }
 
   #ctlEvent(events: number, token: number): void {
-    const view = new DataView(this.#ctl.buffer);
-    view.setUint32(0, events >>> 0, true);
-    view.setBigUint64(C.EPOLL_EVENT.data, BigInt(token), true);
+    this.#ctlView.setUint32(0, events >>> 0, true);
+    this.#ctlView.setBigUint64(C.EPOLL_EVENT.data, BigInt(token), true);
   }
 
   /** Arms `watch` for the union of its waits' events, if not already. */
@@ -640,13 +643,32 @@ class Reactor {
     watch.armed = 0;
   }
 
+  /**
+   * The last referenced wait ended. The parked thread keeps the process
+   * alive, so it must be released — but not at once: a handle that waits
+   * again right away (a reader's next read; a ShmChannel wait, whose peer's
+   * pidfd sits here while its futex fires elsewhere) would pay a thread hop
+   * to release it and another to park it again. It is released after
+   * RELEASE_MS unless a referenced wait comes back first.
+   */
   dropRef(): void {
-    if (--this.refs === 0 && this.#parked) this.#wakeUp();
+    if (--this.refs === 0 && this.#parked && this.#release === undefined) {
+      const timer = setTimeout(() => {
+        this.#release = undefined;
+        if (this.refs === 0 && this.#parked) this.#wakeUp();
+      }, RELEASE_MS);
+      Deno.unrefTimer(timer);
+      this.#release = timer;
+    }
   }
 
   /** Parks the thread, or schedules timer polling, as the waits need. */
   kick(): void {
     if (this.refs > 0) {
+      if (this.#release !== undefined) {
+        clearTimeout(this.#release);
+        this.#release = undefined;
+      }
       if (!this.#parked) void this.#park();
     } else if (this.unrefs > 0) {
       this.#schedulePoll();
@@ -984,8 +1006,10 @@ class Futexes {
 /** Kernels without futex_waitv: one FUTEX_WAIT on a pool thread per wait. */
 async function directFutexWait(wait: FutexWait): Promise<void> {
   const { source, pending } = wait;
+  // No check before the first wait: the kernel returns at once (EAGAIN)
+  // when the word has changed, and firing synchronously from arm() could
+  // chain a caller's retries on microtasks.
   while (!pending.settled) {
-    if (source.check() !== 0) return pending.fire(source, 1);
     await libc().futex_wait_async!(
       BigInt(C.SYS_futex),
       source.word.address,
@@ -993,6 +1017,7 @@ async function directFutexWait(wait: FutexWait): Promise<void> {
       source.expected >>> 0,
       null,
     );
+    if (source.check() !== 0) return pending.fire(source, 1);
   }
 }
 

@@ -202,9 +202,13 @@ export function probeSocket(
   }
 }
 
+/** What {@linkcode removeEntry} says of an entry that went away by itself. */
+export const GONE = "it is gone";
+
 /**
  * Removes `name` from `dirfd` if it is still `expected` (device, inode and
- * file type). Returns null on success, else why not.
+ * file type). Returns null on success, {@linkcode GONE} when nothing is
+ * there any more, else why not.
  */
 export function removeEntry(
   dirfd: number,
@@ -212,13 +216,13 @@ export function removeEntry(
   expected: Identity & { kind: StatInfo["kind"] },
 ): string | null {
   const now = statEntry(dirfd, name);
-  if (now === null) return "it is gone";
+  if (now === null) return GONE;
   if (!sameObject(now, expected) || now.kind !== expected.kind) {
     return "it changed since it was inspected (another file has the name now)";
   }
   if (libc().unlinkat(dirfd, cBytes(name), 0) === -1) {
     const code = errno();
-    if (code === E.ENOENT) return "it is gone";
+    if (code === E.ENOENT) return GONE;
     return `${errnoName(code)} (${errnoText(code)})`;
   }
   return null;

@@ -26,6 +26,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { formatBytes } from "../_ffi/fd.ts";
+import { GONE } from "./_fs.ts";
 import { bench, BENCH_HELP } from "./_bench/run.ts";
 import { escapeName, safeJson, toBytes } from "./_names.ts";
 import {
@@ -384,6 +385,11 @@ function rm(args: string[]): number {
     if (why === null) {
       console.log(
         `removed ${target.object.kind} ${escapeName(target.display)}`,
+      );
+    } else if (why === GONE) {
+      // Its owner removed it meanwhile: what was asked for is done.
+      console.log(
+        `already gone: ${target.object.kind} ${escapeName(target.display)}`,
       );
     } else {
       console.error(

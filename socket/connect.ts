@@ -95,15 +95,16 @@ export type ConnectOptions = UnixConnectOptions | TcpConnectOptions;
  * @throws {Deno.errors.TimedOut} If `timeout` elapsed first.
  * @throws {TypeError} If the options have neither a string `path` nor a numeric `port`.
  *
- * @example Connection refused on a closed TCP port
+ * @example Connection refused at a socket file nobody listens on any more
  * ```ts
  * import { connect, listen } from "@posix/ipc/socket";
  * import { assertRejects } from "@std/assert";
  *
- * const listener = listen({ port: 0, hostname: "127.0.0.1" });
- * const { port } = listener.addr as Deno.NetAddr;
- * listener.close();
- * await assertRejects(() => connect({ port, timeout: 2000 }), Deno.errors.ConnectionRefused);
+ * const dir = Deno.makeTempDirSync();
+ * const path = `${dir}/gone.sock`;
+ * listen({ path, unlinkOnClose: false }).close(); // leaves a stale file
+ * await assertRejects(() => connect({ path, timeout: 2000 }), Deno.errors.ConnectionRefused);
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<SocketEnd> {
