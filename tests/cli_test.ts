@@ -3,6 +3,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { MECHANISMS } from "../cli/_bench/cases.ts";
 import { mkfifo } from "../fifo/mod.ts";
+import { spawn } from "../pipe/mod.ts";
 import { listen } from "../socket/mod.ts";
 import { deadline, needs, waitingFor } from "./_harness.ts";
 import {
@@ -23,20 +24,28 @@ const unsharePython = needs("unshare", "python3");
 const dec = new TextDecoder();
 const main = new URL("../cli/main.ts", import.meta.url).pathname;
 
+/**
+ * Runs `ipc ARGS…` to its end. It leads a process group of its own, killed
+ * once it has exited: a process it started and left behind (a bench worker
+ * whose parent failed) would otherwise keep its stdout open, and the test
+ * would wait on that instead of seeing the failure.
+ */
 async function ipc(...args: string[]) {
-  const out = await waitingFor(
-    `ipc ${args.join(" ")}`,
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "--quiet", main, ...args],
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-    }).output(),
-  );
+  const child = spawn(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", main, ...args],
+    processGroup: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const stdout = child.stdout.text();
+  const stderr = child.stderr.text();
+  const status = await waitingFor(`ipc ${args.join(" ")}`, child.status);
+  child.kill("SIGKILL", { group: true });
   return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
+    code: status.code,
+    stdout: await waitingFor("ipc's stdout", stdout),
+    stderr: await waitingFor("ipc's stderr", stderr),
   };
 }
 
