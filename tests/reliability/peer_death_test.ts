@@ -9,7 +9,12 @@ import { assert, assertEquals } from "@std/assert";
 import { mkfifo, openFifo } from "../../fifo/mod.ts";
 import { MessageQueue } from "../../mq/mod.ts";
 import { pipe, spawn } from "../../pipe/mod.ts";
-import { connect, listen, socketPair } from "../../socket/mod.ts";
+import {
+  connect,
+  listen,
+  type SocketEnd,
+  socketPair,
+} from "../../socket/mod.ts";
 import { needs, pollFor } from "../_harness.ts";
 import {
   assertNoFdLeak,
@@ -168,76 +173,88 @@ Deno.test("peer death: socket pair at a child's fd 3", async (t) => {
   });
 });
 
-socat.test("peer death: Unix stream socket (socat peer)", async () => {
+/**
+ * A Unix stream socket whose peer process is SIGKILLed mid-stream: a killed
+ * writer gives our reader EOF (or ConnectionReset), a killed reader gives our
+ * writer BrokenPipe. `writer(path)` starts a peer that connects to `path` and
+ * writes forever; `reader(path)` starts one that listens at `path` and reads
+ * forever, and resolves with it and our connection once it listens.
+ */
+async function unixStreamPeerDeath(
+  who: string,
+  writer: (path: string) => Deno.ChildProcess,
+  reader: (path: string) => Promise<{
+    child: Deno.ChildProcess;
+    client: SocketEnd;
+    release?: () => Promise<void>;
+  }>,
+): Promise<void> {
   await assertNoFdLeak(async () => {
     using dir = tempDir();
     const path = `${dir.path}/s.sock`;
     using listener = listen({ path });
-    // socat connects and sends forever; we kill it mid-stream.
-    const child = new Deno.Command("sh", {
-      args: ["-c", `exec socat -u /dev/zero UNIX-CONNECT:${path}`],
-    }).spawn();
+    const child = writer(path);
     // A SocketEnd keeps its fd until both directions are done (reading to
     // EOF leaves the write side usable, unlike Deno.Conn): close it.
-    using conn = await within(listener.accept(), PROMPT, "socat's connect");
-    const reader = conn.readable.getReader();
-    await reader.read();
-    reader.releaseLock();
+    using conn = await within(listener.accept(), PROMPT, `${who}'s connect`);
+    const bytes = conn.readable.getReader();
+    await within(bytes.read(), PROMPT, `${who}'s first bytes`);
+    bytes.releaseLock();
     child.kill("SIGKILL");
     const { error } = await within(readToEnd(conn.readable), PROMPT, "EOF");
     assert(error === null || error instanceof Deno.errors.ConnectionReset);
-    await child.status;
+    await within(child.status, PROMPT, `${who}'s exit`);
     // And the other direction: a reader that dies.
-    const sink = new Deno.Command("sh", {
-      args: ["-c", `exec socat -u UNIX-LISTEN:${dir.path}/t.sock /dev/null`],
-    })
-      .spawn();
-    const client = await pollFor(
-      "socat to listen",
-      () => connect({ path: `${dir.path}/t.sock` }).catch(notListening),
-    );
-    const failing = writeUntilError(client.writable);
-    await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
+    const sink = await reader(`${dir.path}/t.sock`);
+    const failing = writeUntilError(sink.client.writable);
+    await killWhen(new Promise((r) => setTimeout(r, 100)), sink.child.pid);
     assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
-    client.close();
-    await sink.status;
+    sink.client.close();
+    await sink.release?.();
+    await within(sink.child.status, PROMPT, `${who}'s exit`);
   });
+}
+
+socat.test("peer death: Unix stream socket (socat peer)", async () => {
+  await unixStreamPeerDeath(
+    "socat",
+    (path) =>
+      new Deno.Command("sh", {
+        args: ["-c", `exec socat -u /dev/zero UNIX-CONNECT:${path}`],
+      }).spawn(),
+    async (path) => {
+      const child = new Deno.Command("sh", {
+        args: ["-c", `exec socat -u UNIX-LISTEN:${path} /dev/null`],
+      }).spawn();
+      const client = await pollFor(
+        "socat to listen",
+        () => connect({ path }).catch(notListening),
+      );
+      return { child, client };
+    },
+  );
 });
 
 Deno.test("peer death: Unix stream socket (Deno peer)", async () => {
   const peer = new URL("../fixtures/unix_peer.ts", import.meta.url);
-  await assertNoFdLeak(async () => {
-    using dir = tempDir();
-    const path = `${dir.path}/s.sock`;
-    using listener = listen({ path });
-    // The peer connects and sends forever; we kill it mid-stream.
-    const child = new Deno.Command(Deno.execPath(), {
-      args: denoArgs(peer, "send", path),
-    }).spawn();
-    // A SocketEnd keeps its fd until both directions are done: close it.
-    using conn = await within(listener.accept(), PROMPT, "the peer's connect");
-    const reader = conn.readable.getReader();
-    await reader.read();
-    reader.releaseLock();
-    child.kill("SIGKILL");
-    const { error } = await within(readToEnd(conn.readable), PROMPT, "EOF");
-    assert(error === null || error instanceof Deno.errors.ConnectionReset);
-    await child.status;
-    // And the other direction: a reader that dies.
-    const sink = new Deno.Command(Deno.execPath(), {
-      args: denoArgs(peer, "sink", `${dir.path}/t.sock`),
-      stdout: "piped",
-    }).spawn();
-    const lines = sink.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    await readUntil(lines, "listening");
-    const client = await connect({ path: `${dir.path}/t.sock` });
-    const failing = writeUntilError(client.writable);
-    await killWhen(new Promise((r) => setTimeout(r, 100)), sink.pid);
-    assert(isBroken(await within(failing, PROMPT, "BrokenPipe")));
-    client.close();
-    await lines.cancel();
-    await sink.status;
-  });
+  await unixStreamPeerDeath(
+    "the Deno peer",
+    (path) =>
+      new Deno.Command(Deno.execPath(), {
+        args: denoArgs(peer, "send", path),
+      }).spawn(),
+    async (path) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: denoArgs(peer, "sink", path),
+        stdout: "piped",
+      }).spawn();
+      const lines = child.stdout.pipeThrough(new TextDecoderStream())
+        .getReader();
+      await readUntil(lines, "listening");
+      const client = await connect({ path });
+      return { child, client, release: () => lines.cancel() };
+    },
+  );
 });
 
 Deno.test("peer death: a message queue keeps what a killed consumer did not take", async () => {
