@@ -12,7 +12,7 @@ import {
   socketPair,
   UnixDatagram,
 } from "../socket/mod.ts";
-import { needs } from "./_harness.ts";
+import { needs, waitingFor } from "./_harness.ts";
 import {
   assertNoFdLeak,
   denoArgs,
@@ -197,17 +197,20 @@ python3.test("listenFds(): socket activation is honoured for this pid, ignored f
   await t.step(
     "LISTEN_PID is another process: nothing is adopted",
     async () => {
-      const out = await new Deno.Command("python3", {
-        args: [
-          "-c",
-          PY_ACTIVATE,
-          `${dir.path}/other.sock`,
-          "1",
-          Deno.execPath(),
-          ...denoArgs(fixture, "count"),
-        ],
-        stdout: "piped",
-      }).output();
+      const out = await waitingFor(
+        "the Python activator",
+        new Deno.Command("python3", {
+          args: [
+            "-c",
+            PY_ACTIVATE,
+            `${dir.path}/other.sock`,
+            "1",
+            Deno.execPath(),
+            ...denoArgs(fixture, "count"),
+          ],
+          stdout: "piped",
+        }).output(),
+      );
       assertEquals(dec.decode(out.stdout).trim(), "0");
     },
   );

@@ -8,7 +8,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { MessageQueue, unlinkMessageQueue } from "../mq/mod.ts";
-import { needs, waitUntil } from "./_harness.ts";
+import { needs, waitingFor, waitUntil } from "./_harness.ts";
 import {
   assertNoLeaks,
   compileC,
@@ -64,7 +64,10 @@ gccAndMqueue.test("MessageQueue with a C peer: priorities in both directions", a
       unlinkOnClose: true,
     });
     assertEquals(
-      (await new Deno.Command(peer, { args: ["send", name] }).output()).code,
+      (await waitingFor(
+        "the C peer",
+        new Deno.Command(peer, { args: ["send", name] }).output(),
+      )).code,
       0,
     );
     assertEquals(q.attributes, {
@@ -85,7 +88,7 @@ gccAndMqueue.test("MessageQueue with a C peer: priorities in both directions", a
     }).spawn();
     await q.send(enc.encode("from deno"), { priority: 12 });
     assertEquals(
-      dec.decode((await receiver.output()).stdout),
+      dec.decode((await waitingFor("the C peer", receiver.output())).stdout),
       "from deno 12\n",
     );
   });

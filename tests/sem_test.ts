@@ -9,7 +9,7 @@ import {
 } from "@std/assert";
 import { Lock, SEM_VALUE_MAX, Semaphore, unlinkSemaphore } from "../sem/mod.ts";
 import { SharedMemory } from "../shm/mod.ts";
-import { needs, waitUntil } from "./_harness.ts";
+import { needs, waitingFor, waitUntil } from "./_harness.ts";
 import {
   assertNoFdLeak,
   assertNoLeaks,
@@ -62,7 +62,10 @@ gcc.test("Semaphore with a C peer: C posts and we wait; we post and C waits", as
     const name = semName();
     using sem = Semaphore.create(name, { unlinkOnClose: true });
     const waiting = sem.wait({ timeout: 10_000 });
-    await new Deno.Command(peer, { args: ["post", name, "1"] }).output();
+    await waitingFor(
+      "the C peer",
+      new Deno.Command(peer, { args: ["post", name, "1"] }).output(),
+    );
     await waiting;
     assertEquals(sem.value, 0);
 
@@ -70,7 +73,7 @@ gcc.test("Semaphore with a C peer: C posts and we wait; we post and C waits", as
       .spawn();
     await new Promise((r) => setTimeout(r, 50));
     sem.post();
-    const out = await c.output();
+    const out = await waitingFor("the C peer", c.output());
     assertEquals(dec.decode(out.stdout), "woke\n");
     assertEquals(sem.value, 0);
   });
@@ -110,9 +113,12 @@ gcc.test("Semaphore.create with a C peer: sem_post wakes a Deno waiter asleep in
       base + 1,
       "the Deno wait asleep",
     );
-    const posted = await new Deno.Command(peer, {
-      args: ["post", name],
-    }).output();
+    const posted = await waitingFor(
+      "the C peer",
+      new Deno.Command(peer, {
+        args: ["post", name],
+      }).output(),
+    );
     assertEquals(posted.code, 0);
     await waiting;
     assertEquals(sem.value, 0);
@@ -169,13 +175,19 @@ gcc.test("Semaphore: a timed-out or aborted wait never consumes a later post", a
       assertMatch(e.message, /stayed at 0 for 20 ms/);
       // The wait only slept on the semaphore's futex word and never took a
       // count (only sem_trywait takes one): the post must survive it.
-      await new Deno.Command(peer, { args: ["post", name, "1"] }).output();
+      await waitingFor(
+        "the C peer",
+        new Deno.Command(peer, { args: ["post", name, "1"] }).output(),
+      );
       await new Promise((r) => setTimeout(r, 150));
       assertEquals(sem.value, 1, "the post is still there");
-      const c = await new Deno.Command(peer, {
-        args: ["trywait", name],
-        stdout: "piped",
-      }).output();
+      const c = await waitingFor(
+        "the C peer",
+        new Deno.Command(peer, {
+          args: ["trywait", name],
+          stdout: "piped",
+        }).output(),
+      );
       assertEquals(
         dec.decode(c.stdout),
         "took\n",

@@ -15,7 +15,7 @@ import {
   ShmChannelWriter,
   unlinkSharedMemory,
 } from "../shm/mod.ts";
-import { needs } from "./_harness.ts";
+import { needs, waitingFor } from "./_harness.ts";
 import {
   assertNoLeaks,
   compileC,
@@ -122,23 +122,32 @@ gcc.test("SharedMemory: a C program reads what Deno writes, and the reverse", as
       "hello from deno\0",
       new Uint8Array(shm.buffer),
     );
-    const out = await new Deno.Command(peer, {
-      args: ["read", name],
-      stdout: "piped",
-    }).output();
+    const out = await waitingFor(
+      "the C peer",
+      new Deno.Command(peer, {
+        args: ["read", name],
+        stdout: "piped",
+      }).output(),
+    );
     assertEquals(dec.decode(out.stdout), "hello from deno 4096\n");
 
     const counter = new Int32Array(shm.buffer);
     Atomics.store(counter, 0, 0);
     for (let i = 0; i < 3; i++) {
-      await new Deno.Command(peer, { args: ["bump", name] }).output();
+      await waitingFor(
+        "the C peer",
+        new Deno.Command(peer, { args: ["bump", name] }).output(),
+      );
     }
     assertEquals(Atomics.load(counter, 0), 3);
 
     const name2 = shmName();
-    const made = await new Deno.Command(peer, {
-      args: ["create", name2, "8192", "made in C"],
-    }).output();
+    const made = await waitingFor(
+      "the C peer",
+      new Deno.Command(peer, {
+        args: ["create", name2, "8192", "made in C"],
+      }).output(),
+    );
     assertEquals(made.code, 0);
     using theirs = SharedMemory.open(name2);
     assertEquals(theirs.size, 8192);

@@ -15,7 +15,7 @@ import {
   signals,
 } from "../signal/mod.ts";
 import { spawn } from "../pipe/mod.ts";
-import { needs, waitUntil } from "./_harness.ts";
+import { needs, waitingFor, waitUntil } from "./_harness.ts";
 import { denoArgs, isPending, readUntil, tempDir, within } from "./_helpers.ts";
 
 const setsid = needs("setsid");
@@ -252,16 +252,19 @@ setprivRoot.test("kill(): an unprivileged process gets PermissionDenied", async 
       () => /^Uid:\s+65534\s/m.test(statusOf(target.pid)),
       "the target to run as nobody",
     );
-    const out = await new Deno.Command("setpriv", {
-      args: [
-        "--bounding-set=-kill",
-        "--inh-caps=-kill",
-        Deno.execPath(),
-        ...denoArgs(fixture, "kill", String(target.pid)),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await waitingFor(
+      "the sender without CAP_KILL",
+      new Deno.Command("setpriv", {
+        args: [
+          "--bounding-set=-kill",
+          "--inh-caps=-kill",
+          Deno.execPath(),
+          ...denoArgs(fixture, "kill", String(target.pid)),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output(),
+    );
     const text = new TextDecoder().decode(out.stdout);
     assertEquals(
       text.trim(),

@@ -17,7 +17,7 @@ import {
   socketPair,
   UnixDatagram,
 } from "../socket/mod.ts";
-import { needs } from "./_harness.ts";
+import { needs, waitingFor } from "./_harness.ts";
 import {
   assertNoFdLeak,
   denoArgs,
@@ -314,10 +314,13 @@ Deno.test("listen() replaces a stale socket file and refuses a live one", async 
   const path = `${dir.path}/s.sock`;
   await py.step("stale: a socket file whose process is gone", async () => {
     // Python binds and exits without unlinking: the file stays, nobody listens.
-    const out = await python(
-      "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)",
-      path,
-    ).output();
+    const out = await waitingFor(
+      "the Python peer",
+      python(
+        "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)",
+        path,
+      ).output(),
+    );
     assertEquals(out.code, 0);
     assert(Deno.statSync(path).isSocket);
     using listener = listen({ path });
@@ -409,7 +412,7 @@ Deno.test("listen()/connect() over Unix and TCP, with socat as a peer", async (t
       ),
     );
     assertEquals(text, "from socat");
-    await client.output();
+    await waitingFor("the peer's exit", client.output());
   });
   await t.step("TCP echo on a free port", async () => {
     using listener = listen({ port: 0, hostname: "127.0.0.1" });
@@ -436,10 +439,13 @@ Deno.test("listen()/connect() over Unix and TCP, with socat as a peer", async (t
       Deno.errors.NotFound,
     );
     assertMatch(e.message, /none\.sock/);
-    await python(
-      "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])",
-      `${dir.path}/stale.sock`,
-    ).output();
+    await waitingFor(
+      "the Python peer",
+      python(
+        "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])",
+        `${dir.path}/stale.sock`,
+      ).output(),
+    );
     await assertRejects(
       () => connect({ path: `${dir.path}/stale.sock` }),
       Deno.errors.ConnectionRefused,
@@ -642,7 +648,7 @@ s.close(); os.unlink(sys.argv[1])
       replies.push(dec.decode(got.data));
     }
     assertEquals(replies, sizes.map(String));
-    await peer.output();
+    await waitingFor("the peer's exit", peer.output());
   });
 });
 
@@ -650,17 +656,20 @@ python3.test("UnixDatagram receives what Python sends, whole", async () => {
   await assertNoFdLeak(async () => {
     using dir = tempDir();
     using me = UnixDatagram.bind(`${dir.path}/me.dgram`);
-    const out = await python(
-      `
+    const out = await waitingFor(
+      "the Python peer",
+      python(
+        `
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[2])
 for m in [b"one", b"", b"x" * 150000]:
     s.sendto(m, sys.argv[1])
 `,
-      me.path!,
-      `${dir.path}/py.dgram`,
-    ).output();
+        me.path!,
+        `${dir.path}/py.dgram`,
+      ).output(),
+    );
     assertEquals(out.code, 0, dec.decode(out.stderr));
     const reader = me.readable.getReader();
     const got = [];
@@ -726,10 +735,13 @@ Deno.test("UnixDatagram size limits, timeouts, aborts and cleanup", async (t) =>
       () => tx.send(new Uint8Array(1), `${dir.path}/nobody`),
       Deno.errors.NotFound,
     );
-    await python(
-      "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])",
-      `${dir.path}/stale`,
-    ).output();
+    await waitingFor(
+      "the Python peer",
+      python(
+        "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])",
+        `${dir.path}/stale`,
+      ).output(),
+    );
     await assertRejects(
       () => tx.send(new Uint8Array(1), `${dir.path}/stale`),
       Deno.errors.ConnectionRefused,
