@@ -9,11 +9,43 @@ import { libc } from "./libc.ts";
 
 const scratch = new Uint8Array(0);
 
-/** The address of a buffer's first byte (`memmove(buf, buf, 0)` returns it). */
+/**
+ * The address of a buffer's first byte (`memmove(buf, buf, 0)` returns it).
+ *
+ * The address stays valid only while the buffer is alive and does not move.
+ * Its backing store is made an ArrayBuffer of its own first (reading
+ * `.buffer` takes a small typed array off V8's heap, where the garbage
+ * collector moves objects). Keeping it alive is the caller's part: hold it
+ * in a field for as long as the address is used, or take it with
+ * {@linkcode pin} for the duration of one call.
+ */
 export function addressOf(buffer: ArrayBufferView): bigint {
+  void buffer.buffer;
   return BigInt(
     libc().address_of(buffer as BufferSource, scratch, 0n) as number | bigint,
   );
+}
+
+/**
+ * Buffers whose addresses a system call about to be made will use (written
+ * into a struct: an iovec, a msghdr, an argv). Nothing else may refer to
+ * them — an optimizing compiler drops a local after its last use — and a
+ * garbage collection triggered by any allocation before the call would then
+ * free one, leaving the kernel a dangling address (EFAULT, or worse: a
+ * receive writing into freed memory). Reachable from here, they survive
+ * until {@linkcode unpinAll}.
+ */
+const pinned: ArrayBufferView[] = [];
+
+/** The address of `buffer`, which stays alive until {@linkcode unpinAll}. */
+export function pin(buffer: ArrayBufferView): bigint {
+  pinned.push(buffer);
+  return addressOf(buffer);
+}
+
+/** Lets the buffers of {@linkcode pin} go, once the call that used them returned. */
+export function unpinAll(): void {
+  pinned.length = 0;
 }
 
 /** Copies `n` bytes at `address` into a new buffer. */

@@ -7,7 +7,7 @@ import { C, E, IS_LINUX } from "./constants.ts";
 import { check, osError } from "./errors.ts";
 import { closeFd, setCloseOnExec, setNonBlocking } from "./fd.ts";
 import { errno, libc } from "./libc.ts";
-import { addressOf, readBytes, readCString } from "./memory.ts";
+import { pin, readBytes, readCString, unpinAll } from "./memory.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -450,12 +450,12 @@ export function sendMessage(
     view.setBigUint64(M.control, ptr(control), true);
     view.setBigUint64(M.controllen, BigInt(control.length), true);
   }
-  const n = Number(
-    libc().sendmsg(fd, msg, C.MSG_NOSIGNAL | C.MSG_DONTWAIT),
-  );
-  void iov;
-  void control;
-  void data;
+  let n: number;
+  try {
+    n = Number(libc().sendmsg(fd, msg, C.MSG_NOSIGNAL | C.MSG_DONTWAIT));
+  } finally {
+    unpinAll();
+  }
   if (n >= 0) return n;
   const code = errno();
   if (code === E.EAGAIN || code === E.EINTR) return -1;
@@ -509,14 +509,18 @@ export function receiveMessage(
     view.setBigUint64(M.control, ptr(control), true);
     view.setBigUint64(M.controllen, BigInt(control.length), true);
   }
-  const n = Number(
-    libc().recvmsg(
-      fd,
-      msg,
-      flags | C.MSG_CMSG_CLOEXEC | C.MSG_TRUNC | C.MSG_DONTWAIT,
-    ),
-  );
-  void iov;
+  let n: number;
+  try {
+    n = Number(
+      libc().recvmsg(
+        fd,
+        msg,
+        flags | C.MSG_CMSG_CLOEXEC | C.MSG_TRUNC | C.MSG_DONTWAIT,
+      ),
+    );
+  } finally {
+    unpinAll();
+  }
   if (n < 0) {
     const code = errno();
     if (code === E.EAGAIN || code === E.EINTR) return null;
@@ -597,5 +601,5 @@ export function closeAll(fds: readonly number[]): void {
 }
 
 function ptr(buffer: ArrayBufferView): bigint {
-  return addressOf(buffer);
+  return pin(buffer);
 }

@@ -24,7 +24,7 @@ import {
   statusFlags,
 } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
-import { addressOf, readCString, readU64 } from "../_ffi/memory.ts";
+import { pin, readCString, readU64, unpinAll } from "../_ffi/memory.ts";
 import { checkSignal, signalName } from "../_check/signals.ts";
 import { pollSource, retry, type Source } from "../_wait/engine.ts";
 import {
@@ -423,14 +423,16 @@ function currentEnviron(): string[] {
   return out;
 }
 
-/** A NULL-terminated `char *[]` and the C strings it points to (kept alive). */
+/**
+ * A NULL-terminated `char *[]` of C strings, each pinned (see `pin`) until
+ * the caller's `unpinAll()`, once the call that reads them has returned.
+ */
 function cStringArray(values: string[], call: string, what: string) {
-  const strings = values.map((v, i) => cString(v, call, `${what} ${i}`));
-  const array = new BigUint64Array(strings.length + 1);
-  strings.forEach((s, i) => {
-    array[i] = addressOf(s);
+  const array = new BigUint64Array(values.length + 1);
+  values.forEach((v, i) => {
+    array[i] = pin(cString(v, call, `${what} ${i}`));
   });
-  return { array, strings };
+  return array;
 }
 
 let sigDefault: Uint8Array | undefined;
@@ -543,11 +545,9 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
   const attr = new Uint8Array(C.SIZEOF_SPAWNATTR);
   lib.posix_spawn_file_actions_init(fa);
   lib.posix_spawnattr_init(attr);
-  const keep: unknown[] = [];
   let started = false;
   try {
     const devNull = cString("/dev/null");
-    keep.push(devNull);
     for (const [target, source] of plan.fds) {
       if (source.kind === "null") {
         const flags = target === 0 ? C.O_RDONLY : C.O_WRONLY;
@@ -581,7 +581,6 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
         );
       }
       const cwd = cString(plan.cwd, call, "cwd");
-      keep.push(cwd);
       check0(lib.posix_spawn_file_actions_addchdir_np(fa, cwd), call);
     }
     const [sigdef, sigmask] = signalSets();
@@ -618,7 +617,6 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
       ];
     }
     const argvArray = cStringArray(argv, call, "argument");
-    keep.push(argvArray);
     let envp: bigint;
     const extra = Object.entries(plan.extraEnv);
     if (plan.env === undefined && !plan.clearEnv && extra.length === 0) {
@@ -639,8 +637,7 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
         call,
         "environment entry",
       );
-      keep.push(envArray);
-      envp = addressOf(envArray.array);
+      envp = pin(envArray);
     }
     const pidOut = new Int32Array(1);
     const rc = lib.posix_spawnp(
@@ -648,7 +645,7 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
       cString(file, call, "command"),
       fa,
       attr,
-      argvArray.array,
+      argvArray,
       envp,
     );
     if (rc !== 0) throw spawnError(rc, plan, call);
@@ -662,7 +659,7 @@ export function spawnPlan(plan: SpawnPlan, call: string): number {
     }
     lib.posix_spawn_file_actions_destroy(fa);
     lib.posix_spawnattr_destroy(attr);
-    void keep;
+    unpinAll();
   }
 }
 
