@@ -89,7 +89,7 @@ switch (`${mechanism} ${role}`) {
     const conn = mechanism === "unix"
       ? await connect({ path: rest[2]! })
       : await connect({ port: Number(rest[2]) });
-    if (mechanism === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    if (mechanism === "tcp") conn.setNoDelay(true);
     await echo(conn.readable, conn.writable, n(0), n(1));
     break;
   }
