@@ -21,6 +21,7 @@ const STRICTEST = {
 
 const PROGRAM = `
 import * as _everything from "${ROOT}mod.ts";
+import * as _cli from "${ROOT}cli/main.ts";
 import { spawn } from "${ROOT}pipe/mod.ts";
 import { ShmChannelReader, ShmChannelWriter } from "${ROOT}shm/mod.ts";
 import { framed, socketPair } from "${ROOT}socket/mod.ts";
@@ -49,11 +50,15 @@ await crypto.subtle.digest("SHA-256", message.data);
 queue.close();
 `;
 
-Deno.test("a program using the package passes deno check with the strictest compiler options", async () => {
+Deno.test("a program using the package (and the ipc command's module) passes deno check with the strictest compiler options", async () => {
   using dir = tempDir();
+  // The package's import map (the ipc command imports @std/cli).
+  const { imports } = JSON.parse(
+    Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+  );
   Deno.writeTextFileSync(
     `${dir.path}/deno.json`,
-    JSON.stringify({ compilerOptions: STRICTEST }),
+    JSON.stringify({ compilerOptions: STRICTEST, imports }),
   );
   Deno.writeTextFileSync(`${dir.path}/user.ts`, PROGRAM);
   const out = await within(
