@@ -5,7 +5,7 @@
 // and `<object>` the handle's label (`pipe read end (fd 21)`), which carries
 // the fd when there is one, once. OS failures add `: ENAME (description)`.
 
-import { ERRNO_NAMES } from "./constants.ts";
+import { E, ERRNO_NAMES } from "./constants.ts";
 import { errno, libc } from "./libc.ts";
 import { readCString } from "./memory.ts";
 
@@ -89,6 +89,21 @@ export function osError(
 /** The error for this thread's errno, right after a failed synchronous call. */
 export function lastError(call: string, action: string): OsError {
   return osError(errno(), call, action);
+}
+
+/**
+ * The error of an `open` with `O_NOFOLLOW` of `label` that failed with
+ * `code`: a symbolic link in the last component is `InvalidData` saying so
+ * (it is never followed), anything else the errno's error.
+ */
+export function openError(code: number, call: string, label: string): Error {
+  if (code === E.ELOOP) {
+    return invalidDataError(
+      call,
+      `${label} is a symbolic link; it is not followed`,
+    );
+  }
+  return osError(code, call, `cannot open ${label}`);
 }
 
 /** Returns `result` unless it is -1; then throws the errno error. */

@@ -12,8 +12,8 @@
 // - Open goes through a directory fd with O_NOFOLLOW and checks what it got
 //   (a regular file of an acceptable size) before anything is mapped.
 
-import { C, E, IS_LINUX } from "../_ffi/constants.ts";
-import { lastError, osError } from "../_ffi/errors.ts";
+import { C, IS_LINUX } from "../_ffi/constants.ts";
+import { lastError, openError } from "../_ffi/errors.ts";
 import {
   closeFd,
   formatBytes,
@@ -109,15 +109,7 @@ export function openShmFile(
   } finally {
     closeFd(dirfd);
   }
-  if (fd === -1) {
-    const code = errno();
-    if (code === E.ELOOP) {
-      throw new Deno.errors.InvalidData(
-        `${call}: ${label} is a symbolic link; it is not followed`,
-      );
-    }
-    throw osError(code, call, `cannot open ${label}`);
-  }
+  if (fd === -1) throw openError(errno(), call, label);
   try {
     const info = fstat(fd, call, label);
     checkObject(info, expect, call, label);

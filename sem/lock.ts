@@ -8,7 +8,7 @@ import {
   cString,
 } from "../_check/mod.ts";
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
-import { osError } from "../_ffi/errors.ts";
+import { openError, osError } from "../_ffi/errors.ts";
 import { closeFd, fstat } from "../_ffi/fd.ts";
 import { errno, libc } from "../_ffi/libc.ts";
 import {
@@ -182,15 +182,7 @@ export class Lock implements Disposable {
         (create ? C.O_CREAT : 0),
       mode,
     );
-    if (fd === -1) {
-      const code = errno();
-      if (code === E.ELOOP) {
-        throw new Deno.errors.InvalidData(
-          `${call}: ${label} is a symbolic link; it is not followed`,
-        );
-      }
-      throw osError(code, call, `cannot open ${label}`);
-    }
+    if (fd === -1) throw openError(errno(), call, label);
     try {
       const kind = fstat(fd, call, label).kind;
       if (kind !== "file") {

@@ -10,7 +10,7 @@ import {
   cString,
 } from "../_check/mod.ts";
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
-import { closedError, lastError } from "../_ffi/errors.ts";
+import { closedError, lastError, openError } from "../_ffi/errors.ts";
 import {
   closeFd,
   fstat,
@@ -388,14 +388,7 @@ export class SharedMemory implements Disposable {
       created = fd !== -1;
       if (fd === -1 && errno() === E.EEXIST) fd = lib.open(cpath, access, 0);
     }
-    if (fd === -1) {
-      if (errno() === E.ELOOP) {
-        throw new Deno.errors.InvalidData(
-          `${call}: ${label} is a symbolic link; it is not followed`,
-        );
-      }
-      throw lastError(call, `cannot open ${label}`);
-    }
+    if (fd === -1) throw openError(errno(), call, label);
     try {
       if (created) {
         lib.fchmod(fd, mode);
