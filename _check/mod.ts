@@ -105,6 +105,40 @@ export function checkBoolean(
   );
 }
 
+/** The options every named kind takes only when a call may create it. */
+export const CREATE_ONLY = ["mode", "unlinkOnClose", "unlinkOnExit"] as const;
+
+/**
+ * Refuses, for an open without `create`, the options that only apply to an
+ * object the call creates (its mode, sizes, cleanup): a `TypeError` naming
+ * them all. An option counts as given when it is neither undefined nor false.
+ *
+ * @param options The caller's options.
+ * @param keys The creation-only options, in the order the message names them.
+ * @param create Whether the call may create.
+ * @param call The public call: `"Semaphore.open()"`.
+ * @param kind What it creates: `"semaphore"`.
+ * @param needs What creating needs besides `create: true`: `" (and a size)"`.
+ */
+export function checkCreateOnly(
+  options: object,
+  keys: readonly string[],
+  create: boolean,
+  call: string,
+  kind: string,
+  needs = "",
+): void {
+  if (create) return;
+  const given = options as Record<string, unknown>;
+  if (!keys.some((k) => given[k] !== undefined && given[k] !== false)) return;
+  const list = keys.length === 1
+    ? keys[0]
+    : `${keys.slice(0, -1).join(", ")} and ${keys.at(-1)}`;
+  throw new TypeError(
+    `${call}: ${list} apply to a ${kind} this call creates; add create: true${needs}`,
+  );
+}
+
 /**
  * An integer in `[min, max]`.
  *

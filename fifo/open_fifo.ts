@@ -2,10 +2,12 @@
 
 import {
   checkBoolean,
+  checkCreateOnly,
   checkMode,
   checkOptions,
   checkPath,
   checkSize,
+  CREATE_ONLY,
   cString,
 } from "../_check/mod.ts";
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
@@ -321,11 +323,7 @@ export async function openFifo(
   const mode = checkMode(o.mode, call);
   checkBoolean(o.unlinkOnClose, "unlinkOnClose", call);
   checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
-  if (!create && (mode !== undefined || o.unlinkOnClose || o.unlinkOnExit)) {
-    throw new TypeError(
-      `${call}: mode, unlinkOnClose and unlinkOnExit apply to a FIFO this call creates; add create: true`,
-    );
-  }
+  checkCreateOnly(o, CREATE_ONLY, create, call, "FIFO");
   const size = o.size === undefined
     ? undefined
     : checkSize(o.size, "size", call);

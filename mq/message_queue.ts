@@ -3,11 +3,13 @@
 import {
   checkBoolean,
   checkBytes,
+  checkCreateOnly,
   checkInteger,
   checkMode,
   checkName,
   checkOptions,
   checkSize,
+  CREATE_ONLY,
   describe,
 } from "../_check/mod.ts";
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
@@ -338,15 +340,13 @@ export class MessageQueue implements Disposable {
     const call = "MessageQueue.open()";
     const o = checkOptions(options, call);
     const create = checkBoolean(o.create, "create", call) ?? false;
-    if (
-      !create &&
-      (o.maxMessages !== undefined || o.messageSize !== undefined ||
-        o.mode !== undefined || o.unlinkOnClose || o.unlinkOnExit)
-    ) {
-      throw new TypeError(
-        `${call}: maxMessages, messageSize, mode, unlinkOnClose and unlinkOnExit apply to a queue this call creates; add create: true`,
-      );
-    }
+    checkCreateOnly(
+      o,
+      ["maxMessages", "messageSize", ...CREATE_ONLY],
+      create,
+      call,
+      "queue",
+    );
     return open(name, o, create ? "open-or-create" : "open", call);
   }
 

@@ -2,10 +2,12 @@
 
 import {
   checkBoolean,
+  checkCreateOnly,
   checkInteger,
   checkMode,
   checkName,
   checkOptions,
+  CREATE_ONLY,
 } from "../_check/mod.ts";
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
 import { closedError, lastError, osError } from "../_ffi/errors.ts";
@@ -275,15 +277,7 @@ export class Semaphore implements Disposable {
     const call = "Semaphore.open()";
     const o = checkOptions(options, call);
     const create = checkBoolean(o.create, "create", call) ?? false;
-    if (
-      !create &&
-      (o.initial !== undefined || o.mode !== undefined || o.unlinkOnClose ||
-        o.unlinkOnExit)
-    ) {
-      throw new TypeError(
-        `${call}: initial, mode, unlinkOnClose and unlinkOnExit apply to a semaphore this call creates; add create: true`,
-      );
-    }
+    checkCreateOnly(o, ["initial", ...CREATE_ONLY], create, call, "semaphore");
     return open(name, o, create ? "open-or-create" : "open", call);
   }
 

@@ -2,11 +2,13 @@
 
 import {
   checkBoolean,
+  checkCreateOnly,
   checkMode,
   checkName,
   checkOptions,
   checkPath,
   checkSize,
+  CREATE_ONLY,
   cString,
 } from "../_check/mod.ts";
 import { C, E, IS_LINUX } from "../_ffi/constants.ts";
@@ -293,11 +295,7 @@ export class SharedMemory implements Disposable {
     const label = segmentLabel("shared memory", name);
     const expect = { kind: "shared memory segment", minSize: size ?? 1 };
     if (!create) {
-      if (o.unlinkOnClose || o.unlinkOnExit || mode !== undefined) {
-        throw new TypeError(
-          `${call}: mode, unlinkOnClose and unlinkOnExit apply to a segment this call creates; add create: true (and a size)`,
-        );
-      }
+      checkCreateOnly(o, CREATE_ONLY, create, call, "segment", " (and a size)");
       const { mapping, lifecycle } = openSegment(
         name,
         cname,

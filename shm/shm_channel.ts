@@ -3,10 +3,12 @@
 import {
   checkBoolean,
   checkBytes,
+  checkCreateOnly,
   checkMode,
   checkName,
   checkOptions,
   checkSize,
+  CREATE_ONLY,
   MAX_CAPACITY,
 } from "../_check/mod.ts";
 import { IS_LINUX } from "../_ffi/constants.ts";
@@ -523,11 +525,7 @@ function openRing(
   checkBoolean(o.unlinkOnClose, "unlinkOnClose", call);
   checkBoolean(o.unlinkOnExit, "unlinkOnExit", call);
   const mode = checkMode(o.mode, call) ?? 0o600;
-  if (!create && (o.unlinkOnClose || o.unlinkOnExit || o.mode !== undefined)) {
-    throw new TypeError(
-      `${call}: mode, unlinkOnClose and unlinkOnExit apply to a channel this call creates; add create: true (and a capacity)`,
-    );
-  }
+  checkCreateOnly(o, CREATE_ONLY, create, call, "channel", " (and a capacity)");
   const capacity = create || o.capacity !== undefined
     ? checkSize(o.capacity, "capacity", call, MAX_CAPACITY)
     : 0;

@@ -219,23 +219,52 @@ mqueue.test({
   },
 });
 
-Deno.test("open without create refuses cleanup options it could never honour", () => {
+Deno.test("open without create refuses every creation-only option, naming the call and them all, for every kind", async () => {
   const name = posixName();
-  assertThrows(
-    () => SharedMemory.open(name, { unlinkOnClose: true }),
-    TypeError,
-    "add create: true",
-  );
-  assertThrows(
-    () => Semaphore.open(name, { unlinkOnExit: true }),
-    TypeError,
-    "add create: true",
-  );
-  assertThrows(
-    () => ShmChannelReader.open(name, { unlinkOnClose: true }),
-    TypeError,
-    "add create: true",
-  );
+  using dir = tempDir();
+  const fifo = `${dir.path}/fifo`;
+  const kinds: [string, string[], (o: Record<string, unknown>) => unknown][] = [
+    ["SharedMemory.open()", [], (o) => SharedMemory.open(name, o)],
+    ["ShmChannelReader.open()", [], (o) => ShmChannelReader.open(name, o)],
+    ["ShmChannelWriter.open()", [], (o) => ShmChannelWriter.open(name, o)],
+    ["Semaphore.open()", ["initial"], (o) => Semaphore.open(name, o)],
+    ["openFifo()", [], (o) => openFifo(fifo, { read: true, ...o })],
+  ];
+  if (Deno.statSync("/dev/mqueue").isDirectory) {
+    kinds.push([
+      "MessageQueue.open()",
+      ["maxMessages", "messageSize"],
+      (o) => MessageQueue.open(name, o),
+    ]);
+  }
+  const values: Record<string, unknown> = {
+    mode: 0o600,
+    unlinkOnClose: true,
+    unlinkOnExit: true,
+    initial: 1,
+    maxMessages: 4,
+    messageSize: 64,
+  };
+  for (const [call, extra, open] of kinds) {
+    const only = [...extra, "mode", "unlinkOnClose", "unlinkOnExit"];
+    for (const key of only) {
+      const error = await assertRejects(
+        async () => await open({ [key]: values[key] }),
+        TypeError,
+        "add create: true",
+        `${call} with ${key}`,
+      );
+      assertEquals(error.message.startsWith(`${call}: `), true, error.message);
+      for (const k of only) {
+        assertEquals(error.message.includes(k), true, `${error.message}: ${k}`);
+      }
+    }
+    // false and undefined are not "given": the open goes ahead (and finds nothing)
+    await assertRejects(
+      async () => await open({ unlinkOnClose: false, mode: undefined }),
+      Deno.errors.NotFound,
+    );
+  }
 });
 
 Deno.test("socket files and FIFOs: exclusive creation, own-file removal, identity-checked", async (t) => {
