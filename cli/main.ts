@@ -406,14 +406,6 @@ function print(text: string): number {
   return 0;
 }
 
-/** `ipc bench --help`, with what --quick takes as measured on 2 cores. */
-function benchHelp(): string {
-  return BENCH_HELP.replace(
-    /^(\s+--quick\s+).*$/m,
-    "$1small sizes, one repetition (about ten seconds on 2 cores)",
-  );
-}
-
 /**
  * Runs the `ipc` command with `args` and returns its exit status.
  *
@@ -437,7 +429,7 @@ export async function main(args: string[]): Promise<number> {
         return rm(rest);
       case "bench":
         if (rest.includes("--help") || rest.includes("-h")) {
-          return print(benchHelp());
+          return print(BENCH_HELP);
         }
         return await bench(rest);
       case "help":

@@ -21,7 +21,7 @@ one-way throughput with 64 KiB and 1 MiB writes, and 64-byte round trips
 (median and p99). Prints the comparison table of the mechanisms with the
 measured speeds.
 
-  --quick       small sizes, one repetition (about a minute on 2 cores)
+  --quick       small sizes, one repetition (about ten seconds on 2 cores)
   --json        print an array of rows: mechanism, throughputGBps,
                 throughput1MiBGBps, latencyUs, latencyP99Us, …
   --only LIST   comma-separated mechanisms: ${MECHANISMS.join(",")}`;
