@@ -15,13 +15,14 @@ import {
 import { pipeline, spawn } from "../pipe/mod.ts";
 import { killProcessGroup } from "../signal/mod.ts";
 import { connect, listen, type SocketListener } from "../socket/mod.ts";
-import { needs, waitingFor } from "./_harness.ts";
+import { needs, pollFor, waitingFor } from "./_harness.ts";
 import {
   assertNoFdLeak,
   compileC,
   fixtureArgs,
   isPending,
   killQuietly,
+  notListening,
   PYTHON,
   randomBytes,
   sha256,
@@ -977,19 +978,19 @@ socketActivate.test({
       stderr: "piped",
     });
     try {
-      // The activator binds, then execs the child at the first connection.
-      await until(
-        () => {
-          try {
-            return Deno.statSync(path).isSocket === true;
-          } catch {
-            return false;
-          }
-        },
+      // The activator binds, listens, and execs the child at the first
+      // connection. Its socket file exists from bind() on, before it
+      // listens: connect until a connection is accepted, not until the
+      // file is there (a loaded machine preempts it in between).
+      const answer = await within(
+        pollFor(
+          "the activator to listen",
+          () => ask({ path }, "activated").catch(notListening),
+        ),
         30_000,
-        "the activator's socket",
+        "the activator to listen",
       );
-      assertEquals(await ask({ path }, "activated"), "deno:svc:activated");
+      assertEquals(answer, "deno:svc:activated");
       const [status, out] = await within(
         Promise.all([activator.status, activator.stdout.text()]),
         30_000,
