@@ -437,7 +437,15 @@ export async function retry<T>(
 
 // --- fd readiness ------------------------------------------------------------------
 
-const MAX_EVENTS = 256;
+/**
+ * Most ready fds one hop of the fd thread returns. Their waits resume in one
+ * macrotask, so this bounds how long a burst holds the event loop (about
+ * 7 µs a message: 64 is under half a millisecond); the rest come with the
+ * next hop, after timers and other I/O had their turn. Measured with 1,000
+ * pipes at 100 messages/ms: event-loop lag p99 1.0–2.0 ms at 64 against
+ * 1.5–3.4 ms at 256, for the same CPU.
+ */
+const MAX_EVENTS = 64;
 /** How long the fd thread stays parked after the last referenced wait. */
 const RELEASE_MS = 2;
 
