@@ -273,7 +273,14 @@ export class Fifo implements Disposable {
  * Aborting or timing out releases everything, so a process that gave up
  * can exit by itself.
  *
- * System calls: `open(O_NONBLOCK | O_CLOEXEC)`, `fstat`, `read`/`write`,
+ * A symlink to a FIFO is followed, as by any shell tool; what the path names
+ * when the call starts is pinned (Linux: an `O_PATH` descriptor, which opens
+ * nothing) and only that is opened, so a path another user swaps for a
+ * symlink to a device or a file while this call waits is never opened.
+ * Anything but a FIFO is refused with `TypeError`.
+ *
+ * System calls: `open(O_PATH)` and `open(O_NONBLOCK | O_CLOEXEC)` of
+ * `/proc/self/fd/N` (Linux), `fstat`, `read`/`write`,
  * `inotify_init1`/`inotify_add_watch` (Linux), `mkfifo` (with `create`).
  *
  * @param path The FIFO's path.
@@ -370,8 +377,69 @@ async function open(
   label: string,
   lifecycle: Lifecycle | null,
 ): Promise<Fifo> {
+  // Pin the FIFO: an O_PATH fd opens nothing (no device's open runs), and
+  // every open below goes through it (/proc/self/fd/N), so a path swapped
+  // for a symlink to a device or a file while this call waits for its peer
+  // is never opened. Where there is no O_PATH, the path is opened each time
+  // and only fstat refuses what is not a FIFO.
+  const pin = pinFifo(path, call, label);
+  try {
+    return await openPinned(
+      pin === -1
+        ? cString(path, call, "path")
+        : cString(`/proc/self/fd/${pin}`),
+      path,
+      read,
+      write,
+      size,
+      until,
+      call,
+      label,
+      lifecycle,
+    );
+  } finally {
+    if (pin !== -1) closeFd(pin);
+  }
+}
+
+/**
+ * An O_PATH fd of the FIFO at `path` (a symlink is followed, as by any
+ * FIFO reader), or -1 where O_PATH does not exist. Not a FIFO: TypeError.
+ */
+function pinFifo(path: string, call: string, label: string): number {
+  if (!IS_LINUX) return -1;
+  const fd = libc().open(
+    cString(path, call, "path"),
+    C.O_PATH | C.O_CLOEXEC,
+    0,
+  );
+  if (fd === -1) throw lastError(call, `cannot open ${label}`);
+  try {
+    const kind = fstat(fd, call, label).kind;
+    if (kind !== "fifo") {
+      throw new TypeError(
+        `${call}: ${JSON.stringify(path)} is a ${kind}, not a FIFO`,
+      );
+    }
+  } catch (error) {
+    closeFd(fd);
+    throw error;
+  }
+  return fd;
+}
+
+async function openPinned(
+  cpath: Uint8Array<ArrayBuffer>,
+  path: string,
+  read: boolean,
+  write: boolean,
+  size: number | undefined,
+  until: WaitUntil,
+  call: string,
+  label: string,
+  lifecycle: Lifecycle | null,
+): Promise<Fifo> {
   const lib = libc();
-  const cpath = cString(path, call, "path");
   const access = read && write ? C.O_RDWR : read ? C.O_RDONLY : C.O_WRONLY;
   const flags = access | C.O_NONBLOCK | C.O_CLOEXEC;
   const opened = (fd: number, prefix?: Uint8Array) => {

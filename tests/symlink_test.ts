@@ -12,13 +12,17 @@ import {
   assertMatch,
   assertThrows,
 } from "@std/assert";
+import { C } from "../_ffi/constants.ts";
+import { libc } from "../_ffi/libc.ts";
+import { cString } from "../_check/mod.ts";
+import { mkfifo, openFifo } from "../fifo/mod.ts";
 import { Lock, Semaphore } from "../sem/mod.ts";
 import {
   SharedMemory,
   ShmChannelReader,
   ShmChannelWriter,
 } from "../shm/mod.ts";
-import { assertNoLeaks, randomName, tempDir } from "./_helpers.ts";
+import { assertNoLeaks, randomName, tempDir, within } from "./_helpers.ts";
 
 const CONTENT = new TextEncoder().encode("the victim's file\n");
 
@@ -91,4 +95,55 @@ Deno.test("SharedMemory.fromFile and Lock.open refuse a symlink at the path, and
     refused(() => Lock.open(link, { create: true }), "Lock.open({ create })");
   }, []);
   untouched();
+});
+
+/** An inotify watch for opens of `path`: `opened()` says whether any came. */
+function watchOpens(path: string): { opened(): boolean } & Disposable {
+  const lib = libc();
+  const fd = lib.inotify_init1!(C.IN_NONBLOCK | C.IN_CLOEXEC);
+  if (fd === -1 || lib.inotify_add_watch!(fd, cString(path), C.IN_OPEN) < 0) {
+    throw new Error(`cannot watch ${path}`);
+  }
+  const events = new Uint8Array(4096);
+  return {
+    opened: () => Number(lib.read(fd, events, BigInt(events.length))) > 0,
+    [Symbol.dispose]: () => void lib.close(fd),
+  };
+}
+
+Deno.test("openFifo() never opens what the path points to after a swap while it waits for a peer", async () => {
+  using dir = tempDir();
+  const fifo = `${dir.path}/jobs.fifo`;
+  const victim = `${dir.path}/victim`;
+  Deno.writeFileSync(victim, CONTENT);
+  await mkfifo(fifo, { mode: 0o600 });
+  using watch = watchOpens(victim);
+  for (const options of [{ write: true }, { read: true }] as const) {
+    // The writer waits for a reader (the reader for a writer), retrying its
+    // open or probing; meanwhile another user swaps the path for a symlink
+    // to a file root can write (a device whose open has side effects, such
+    // as /dev/watchdog, in the real attack).
+    const opening = openFifo(fifo, { ...options, timeout: 1_500 });
+    await new Promise((r) => setTimeout(r, 100));
+    Deno.renameSync(fifo, `${fifo}.old`);
+    Deno.symlinkSync(victim, fifo);
+    const error = await within(
+      opening.then(() => undefined, (e) => e),
+      10_000,
+      "openFifo() after the swap",
+    );
+    assertInstanceOf(
+      error,
+      Deno.errors.TimedOut,
+      `${JSON.stringify(options)}: ${error}`,
+    );
+    assertEquals(
+      watch.opened(),
+      false,
+      `${JSON.stringify(options)}: the victim was opened`,
+    );
+    Deno.removeSync(fifo);
+    Deno.renameSync(`${fifo}.old`, fifo);
+  }
+  assertEquals(Deno.readFileSync(victim), CONTENT); // (an open of its own)
 });
