@@ -189,6 +189,29 @@ Deno.test("shared memory: open and open-or-create never resize an existing segme
   });
 });
 
+Deno.test("ShmChannel: open-or-create never resizes or re-initializes an existing channel", async () => {
+  await assertNoLeaks(async () => {
+    const name = posixName();
+    using writer = ShmChannelWriter.create(name, {
+      capacity: 1024,
+      unlinkOnClose: true,
+    });
+    assertEquals(await writer.write(Uint8Array.of(1, 2, 3)), 3);
+    const size = Deno.statSync(`/dev/shm${name}`).size;
+    // A larger and a smaller capacity asked of the existing channel: both
+    // get the channel as it is, with what the writer wrote still there.
+    for (const capacity of [1 << 20, 16]) {
+      using reader = ShmChannelReader.open(name, { create: true, capacity });
+      assertEquals([reader.capacity, reader.created], [1024, false]);
+      assertEquals(Deno.statSync(`/dev/shm${name}`).size, size);
+      if (capacity === 16) continue;
+      const buffer = new Uint8Array(8);
+      const n = await reader.read(buffer, { timeout: 10_000 });
+      assertEquals(buffer.subarray(0, n ?? 0), Uint8Array.of(1, 2, 3));
+    }
+  });
+});
+
 Deno.test("semaphore: open-or-create never re-initializes an existing semaphore", async () => {
   await assertNoLeaks(() => {
     const name = posixName();
