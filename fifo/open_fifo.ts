@@ -383,20 +383,96 @@ async function open(
   // is never opened. Where there is no O_PATH, the path is opened each time
   // and only fstat refuses what is not a FIFO.
   const pin = pinFifo(path, call, label);
+  const cpath = pin === -1
+    ? cString(path, call, "path")
+    : cString(`/proc/self/fd/${pin}`);
   try {
-    return await openPinned(
-      pin === -1
-        ? cString(path, call, "path")
-        : cString(`/proc/self/fd/${pin}`),
-      path,
-      read,
-      write,
-      size,
-      until,
-      call,
-      label,
-      lifecycle,
-    );
+    const lib = libc();
+    const access = read && write ? C.O_RDWR : read ? C.O_RDONLY : C.O_WRONLY;
+    const flags = access | C.O_NONBLOCK | C.O_CLOEXEC;
+    const opened = (fd: number, prefix?: Uint8Array) => {
+      const handle = new FdHandle(fd, label);
+      try {
+        if (fstat(fd, call, label).kind !== "fifo") {
+          throw new TypeError(
+            `${call}: ${JSON.stringify(path)} is no longer a FIFO`,
+          );
+        }
+        if (size !== undefined) setPipeSize(fd, size, call);
+      } catch (error) {
+        handle.close();
+        throw error;
+      }
+      return newFifo(handle, path, read, write, prefix, lifecycle);
+    };
+    if (read && write) {
+      const fd = lib.open(cpath, flags, 0);
+      if (fd === -1) throw lastError(call, `cannot open ${label}`);
+      return opened(fd);
+    }
+    // Opens of the path wake a waiting side at once; a peer blocked inside
+    // open() is not reported by inotify, so the engine also retries on its
+    // schedule (up to 32 ms apart).
+    const hints = watchOpens(path, label);
+    try {
+      const sources: Source[] = [pollSource(() => true, 32)];
+      if (hints) sources.push(hints.source(C.POLLIN));
+      if (write) {
+        // open(O_WRONLY | O_NONBLOCK) fails with ENXIO until a reader exists.
+        const owner = new Owner(label);
+        const fd = await retry(
+          owner,
+          call,
+          "had no reader",
+          sources,
+          until,
+          () => {
+            drain(hints);
+            const fd = lib.open(cpath, flags, 0);
+            if (fd >= 0) return fd;
+            if (errno() !== E.ENXIO) {
+              throw lastError(call, `cannot open ${label}`);
+            }
+            return undefined;
+          },
+        );
+        return opened(fd);
+      }
+      // Read only: the open succeeds at once; then wait until a writer is
+      // connected. The kernel does not notify a reader of that, but answers a
+      // probe (see probeWriter); the fd's readiness and inotify's IN_OPEN only
+      // tell when to probe again.
+      const fd = lib.open(cpath, flags, 0);
+      if (fd === -1) throw lastError(call, `cannot open ${label}`);
+      const handle = new FdHandle(fd, label);
+      try {
+        let hangup = false;
+        const readSources = [handle.source(C.POLLIN), ...sources];
+        const prefix = await retry(
+          handle.owner,
+          call,
+          "had no writer",
+          readSources,
+          until,
+          () => {
+            drain(hints);
+            const probe = probeWriter(fd, call, label);
+            if (probe !== null) return probe;
+            // A writer came and left without writing (like `: > fifo`): the
+            // reader gets an immediate EOF.
+            if (hangup) return new Uint8Array(0);
+            hangup = (pollNow(fd, C.POLLIN) & C.POLLHUP) !== 0;
+            return undefined;
+          },
+        );
+        return opened(handle.detach(call), prefix);
+      } catch (error) {
+        handle.close();
+        throw error;
+      }
+    } finally {
+      hints?.close();
+    }
   } finally {
     if (pin !== -1) closeFd(pin);
   }
@@ -426,105 +502,6 @@ function pinFifo(path: string, call: string, label: string): number {
     throw error;
   }
   return fd;
-}
-
-async function openPinned(
-  cpath: Uint8Array<ArrayBuffer>,
-  path: string,
-  read: boolean,
-  write: boolean,
-  size: number | undefined,
-  until: WaitUntil,
-  call: string,
-  label: string,
-  lifecycle: Lifecycle | null,
-): Promise<Fifo> {
-  const lib = libc();
-  const access = read && write ? C.O_RDWR : read ? C.O_RDONLY : C.O_WRONLY;
-  const flags = access | C.O_NONBLOCK | C.O_CLOEXEC;
-  const opened = (fd: number, prefix?: Uint8Array) => {
-    const handle = new FdHandle(fd, label);
-    try {
-      if (fstat(fd, call, label).kind !== "fifo") {
-        throw new TypeError(
-          `${call}: ${JSON.stringify(path)} is no longer a FIFO`,
-        );
-      }
-      if (size !== undefined) setPipeSize(fd, size, call);
-    } catch (error) {
-      handle.close();
-      throw error;
-    }
-    return newFifo(handle, path, read, write, prefix, lifecycle);
-  };
-  if (read && write) {
-    const fd = lib.open(cpath, flags, 0);
-    if (fd === -1) throw lastError(call, `cannot open ${label}`);
-    return opened(fd);
-  }
-  // Opens of the path wake a waiting side at once; a peer blocked inside
-  // open() is not reported by inotify, so the engine also retries on its
-  // schedule (up to 32 ms apart).
-  const hints = watchOpens(path, label);
-  try {
-    const sources: Source[] = [pollSource(() => true, 32)];
-    if (hints) sources.push(hints.source(C.POLLIN));
-    if (write) {
-      // open(O_WRONLY | O_NONBLOCK) fails with ENXIO until a reader exists.
-      const owner = new Owner(label);
-      const fd = await retry(
-        owner,
-        call,
-        "had no reader",
-        sources,
-        until,
-        () => {
-          drain(hints);
-          const fd = lib.open(cpath, flags, 0);
-          if (fd >= 0) return fd;
-          if (errno() !== E.ENXIO) {
-            throw lastError(call, `cannot open ${label}`);
-          }
-          return undefined;
-        },
-      );
-      return opened(fd);
-    }
-    // Read only: the open succeeds at once; then wait until a writer is
-    // connected. The kernel does not notify a reader of that, but answers a
-    // probe (see probeWriter); the fd's readiness and inotify's IN_OPEN only
-    // tell when to probe again.
-    const fd = lib.open(cpath, flags, 0);
-    if (fd === -1) throw lastError(call, `cannot open ${label}`);
-    const handle = new FdHandle(fd, label);
-    try {
-      let hangup = false;
-      const readSources = [handle.source(C.POLLIN), ...sources];
-      const prefix = await retry(
-        handle.owner,
-        call,
-        "had no writer",
-        readSources,
-        until,
-        () => {
-          drain(hints);
-          const probe = probeWriter(fd, call, label);
-          if (probe !== null) return probe;
-          // A writer came and left without writing (like `: > fifo`): the
-          // reader gets an immediate EOF.
-          if (hangup) return new Uint8Array(0);
-          hangup = (pollNow(fd, C.POLLIN) & C.POLLHUP) !== 0;
-          return undefined;
-        },
-      );
-      return opened(handle.detach(call), prefix);
-    } catch (error) {
-      handle.close();
-      throw error;
-    }
-  } finally {
-    hints?.close();
-  }
 }
 
 const probeByte = new Uint8Array(1);
