@@ -404,6 +404,31 @@ export interface ChildOptions {
 const dec = new TextDecoder();
 
 /**
+ * Runs `script` (sh) in new mount and IPC namespaces with an empty tmpfs on
+ * /dev/shm and a fresh mqueue on /dev/mqueue: what it creates and removes
+ * there is invisible to every other process of the machine. Needs root and
+ * `unshare`.
+ */
+export function inIpcSandbox(
+  script: string,
+  env: Record<string, string>,
+  what = "a script in private mount and IPC namespaces",
+): Promise<RunResult> {
+  return run("unshare", [
+    "--mount",
+    "--ipc",
+    "--propagation",
+    "private",
+    "--",
+    "sh",
+    "-ec",
+    `mount -t tmpfs -o size=4m,mode=1777 pipc-test /dev/shm
+mount -t mqueue pipc-test /dev/mqueue
+${script}`,
+  ], { env, what });
+}
+
+/**
  * Runs a program to its end (`Deno.Command`, not the code under test) with
  * a watchdog that SIGKILLs it when it takes longer than `ms`.
  */

@@ -9,6 +9,7 @@ import { deadline, needs, waitingFor } from "./_harness.ts";
 import {
   compileC,
   heldBy,
+  inIpcSandbox,
   listDir,
   randomName,
   readUntil,
@@ -234,20 +235,8 @@ gccPython.test("ipc rm --stale removes only what no process holds, with --yes", 
 unsharePython.test("ipc rm --stale --kind shm,sem,mq removes every unheld object of those kinds (in a namespace of its own)", async () => {
   // In new mount and IPC namespaces, on an empty /dev/shm and /dev/mqueue:
   // nothing of the machine's own objects is in reach.
-  const out = await waitingFor(
-    "the sweep in its namespace",
-    new Deno.Command("unshare", {
-      args: [
-        "--mount",
-        "--ipc",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-ec",
-        `mount -t tmpfs -o size=4m,mode=1777 pipc-test /dev/shm
-mount -t mqueue pipc-test /dev/mqueue
-head -c 5000 /dev/zero > /dev/shm/stale
+  const out = await inIpcSandbox(
+    `head -c 5000 /dev/zero > /dev/shm/stale
 head -c 5000 /dev/zero > /dev/shm/held
 exec 3</dev/shm/held
 head -c 32 /dev/zero > /dev/shm/sem.old
@@ -256,14 +245,11 @@ rt = ctypes.CDLL("librt.so.1", use_errno=True)
 assert rt.mq_open(b"/old", os.O_CREAT | os.O_WRONLY, 0o600, None) >= 0'
 "$DENO" run --allow-all --quiet "$CLI" rm --stale --yes --kind shm,sem,mq
 echo "after: $(ls /dev/shm /dev/mqueue | tr '\\n' ' ')"`,
-      ],
-      env: { DENO: Deno.execPath(), CLI: main },
-      stdout: "piped",
-      stderr: "piped",
-    }).output(),
+    { DENO: Deno.execPath(), CLI: main },
+    "the sweep in its namespace",
   );
-  const stdout = dec.decode(out.stdout);
-  assertEquals(out.code, 0, stdout + dec.decode(out.stderr));
+  const stdout = out.stdout;
+  assertEquals(out.code, 0, stdout + out.stderr);
   assertMatch(stdout, /removed shm \/stale/);
   assertMatch(stdout, /removed sem \/old/);
   assertMatch(stdout, /removed mq \/old/);

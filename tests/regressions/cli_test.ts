@@ -19,6 +19,7 @@ import { Semaphore, unlinkSemaphore } from "../../sem/mod.ts";
 import { needs } from "../_harness.ts";
 import {
   exists,
+  inIpcSandbox,
   LineChild,
   PYTHON,
   randomName,
@@ -498,31 +499,11 @@ Deno.test("ipc rm --stale NAME exits 1 when the object is in use, and keeps it",
   }
 });
 
-/**
- * Runs `script` (sh) in new mount and IPC namespaces with an empty tmpfs on
- * /dev/shm and a fresh mqueue on /dev/mqueue: what it creates and removes
- * there is invisible to every other process of the machine.
- */
-function inSandbox(script: string, env: Record<string, string>) {
-  return run("unshare", [
-    "--mount",
-    "--ipc",
-    "--propagation",
-    "private",
-    "--",
-    "sh",
-    "-ec",
-    `mount -t tmpfs -o size=4m,mode=1777 pipc-test /dev/shm
-mount -t mqueue pipc-test /dev/mqueue
-${script}`,
-  ], { env });
-}
-
 // Review item 9-12, extra finding 4: `rm --stale` with no --kind removed every unheld segment, semaphore and queue
 sandboxPython.test("ipc rm --stale without --kind removes no shared memory, semaphore or message queue", async () => {
   using dir = tempDir();
   await run("mkfifo", [`${dir.path}/old.fifo`]);
-  const out = await inSandbox(
+  const out = await inIpcSandbox(
     `head -c 4096 /dev/zero > /dev/shm/jobs
 head -c 32 /dev/zero > /dev/shm/sem.jobs
 "$PY" -c 'import ctypes, os
