@@ -4,7 +4,7 @@
 
 import { assertEquals, assertMatch } from "@std/assert";
 import { needs } from "./_harness.ts";
-import { PYTHON, readUntil, tempDir, within } from "./_helpers.ts";
+import { PYTHON, readUntil, run, tempDir, within } from "./_helpers.ts";
 
 // The owner that removes the object meanwhile is a Python peer.
 const python3 = needs("python3");
@@ -12,7 +12,6 @@ const python3 = needs("python3");
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const FIXTURE =
   new URL("./fixtures/cli_remove_on_delete.py", import.meta.url).pathname;
-const dec = new TextDecoder();
 
 python3.test("ipc rm --stale: an object its owner removed after the scan is 'already gone', not a failure", async () => {
   using dir = tempDir();
@@ -40,34 +39,24 @@ python3.test("ipc rm --stale: an object its owner removed after the scan is 'alr
   try {
     // A line may come in two reads (python3 -u writes the newline apart).
     assertEquals(await readUntil(said, "\n"), "ready\n");
-    const out = await within(
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-all",
-          "--quiet",
-          CLI,
-          "rm",
-          "--stale",
-          "--kind",
-          "fifo",
-          "--dir",
-          first,
-          "--dir",
-          many,
-          "--dir",
-          last,
-          "--yes",
-        ],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output(),
-      60_000,
-      "ipc rm --stale",
-    );
-    const stdout = dec.decode(out.stdout);
-    const stderr = dec.decode(out.stderr);
+    const out = await run(Deno.execPath(), [
+      "run",
+      "--allow-all",
+      "--quiet",
+      CLI,
+      "rm",
+      "--stale",
+      "--kind",
+      "fifo",
+      "--dir",
+      first,
+      "--dir",
+      many,
+      "--dir",
+      last,
+      "--yes",
+    ], { what: "ipc rm --stale" });
+    const { stdout, stderr } = out;
     assertEquals(await readUntil(said, "\n"), "removed\n");
     assertMatch(stdout, /orphan\.fifo/, "the FIFO was listed as stale");
     assertEquals({ code: out.code, stderr }, { code: 0, stderr: "" }, stdout);
